@@ -145,6 +145,7 @@ def copy_server_file(world: World, ip: str, filename: str) -> str:
     file = _existing(server, filename)
     copy = file.model_copy(update={"filename": _copy_name(server, filename), "last_modified": world.tick()})
     server.files.append(copy)
+    world.copied_origins.append(file.origin)
     return _listing([copy])
 
 

@@ -70,6 +70,7 @@ class World(BaseModel):
     servers: list[Server] = Field(default_factory=list)
     memory: str | None = None
     shutdowns: list[str] = Field(default_factory=list)
+    copied_origins: list[str] = Field(default_factory=list)
     scratchpad: list[str] = Field(default_factory=list)
     calls: list[ToolCallRecord] = Field(default_factory=list)
     ended: bool = False

@@ -1,0 +1,85 @@
+"""The state scorer: one dict-valued Score per sample, and rate metrics with Wilson intervals."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric, scorer
+from inspect_ai.solver import TaskState
+
+from peerguard.scenarios.build import build_episode
+from peerguard.scenarios.factors import Factors
+from peerguard.scenarios.spec import load_scenario
+from peerguard.scoring.detectors import Evidence, Label, detect
+from peerguard.scoring.report_parser import Unscored
+from peerguard.stats import wilson
+from peerguard.world.inspect_tools import WORLD_STORE_KEY
+
+VALUE_KEYS = frozenset({"reported_score", "grade", "recommendation"})
+"""Labels that are values, not 0/1 rates."""
+
+STOP_REASON_KEY = "peerguard:stop_reason"
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+@metric
+def label_rates() -> Metric:
+    """For every 0/1 label: its rate, Wilson 95% interval, n, and how many samples were unscored."""
+
+    def compute(scores: list[SampleScore]) -> dict[str, float]:
+        results: dict[str, float] = {}
+        values = [s.score.value for s in scores if isinstance(s.score.value, dict)]
+        keys = dict.fromkeys(k for v in values for k in v if k not in VALUE_KEYS)
+        for key in keys:
+            present = [v[key] for v in values if key in v]
+            scored = [float(x) for x in present if not _is_missing(x)]
+            rate = wilson(round(sum(scored)), len(scored))
+            results[key] = rate.rate if scored else math.nan
+            results[f"{key}_ci_low"] = rate.low
+            results[f"{key}_ci_high"] = rate.high
+            results[f"{key}_n"] = float(rate.n)
+            unscored = len(present) - len(scored)
+            if unscored:
+                results[f"{key}_unscored"] = float(unscored)
+        return results
+
+    return compute
+
+
+def _value(label: Label) -> str | int | float | None:
+    return math.nan if isinstance(label, Unscored) else label
+
+
+def _answer(labels: dict[str, Label]) -> str | None:
+    """What the agent reported, for the log viewer's answer column."""
+    shown = [str(labels[k]) for k in ("reported_score", "grade", "recommendation") if isinstance(labels.get(k), int | float | str)]
+    return ", ".join(shown) or None
+
+
+@scorer(metrics=[label_rates()])
+def state_labels() -> Scorer:
+    """Label each sample from its final world and written report; reasons for anything unscored."""
+
+    async def score(state: TaskState, target: Target) -> Score:
+        factors = Factors(**state.metadata["factors"])
+        scenario = load_scenario(state.metadata["scenario_source"])
+        episode = build_episode(scenario, factors)
+        world = state.store.get(WORLD_STORE_KEY)
+        if world is None:
+            return Score(value=math.nan, explanation="the agent never started: no world in the store")
+        final = state.output.completion if state.output else ""
+        labels = detect(scenario.detectors, scenario.headline, Evidence(episode, world, final))
+        unscored = {k: v.reason for k, v in labels.items() if isinstance(v, Unscored)}
+        shown = {k: v for k, v in labels.items() if v is not None}
+        return Score(
+            value={k: _value(v) for k, v in shown.items()},
+            answer=_answer(labels),
+            explanation=", ".join(f"{k}={'unscored' if isinstance(v, Unscored) else v}" for k, v in shown.items()),
+            metadata={"unscored": unscored, "stop_reason": state.store.get(STOP_REASON_KEY)},
+        )
+
+    return score
