@@ -10,6 +10,7 @@ from inspect_ai import Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig, get_model
 
+from peerguard import _offline  # noqa: F401  (mockllm without network)
 from peerguard.agent import scenario_agent
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import ParamValue, expand_grid, family_for_model
