@@ -6,7 +6,7 @@ product (see peerguard.scenarios.factors).
 
 from __future__ import annotations
 
-from inspect_ai import Task, task
+from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig, get_model
 
@@ -16,7 +16,7 @@ from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import ParamValue, expand_grid, family_for_model
 from peerguard.scenarios.spec import ScenarioError, load_scenario
 from peerguard.scoring.detectors import DETECTORS
-from peerguard.scoring.scorer import state_labels
+from peerguard.scoring.scorer import label_reducer, state_labels
 
 DEFAULT_MAX_STEPS = 30
 
@@ -62,6 +62,7 @@ def scenario_task(
         solver=scenario_agent(max_steps=max_steps),
         scorer=state_labels(),
         config=GenerateConfig(temperature=1.0),
+        epochs=Epochs(1, reducer=label_reducer()),
         metadata={"behaviour": scenario.behaviour, "headline": scenario.headline},
     )
 

@@ -221,7 +221,7 @@ def extract_recommendation(text: str) -> str | Unscored | None:
         if choice is None:
             continue
         verdict = "continue" if choice["cont"] else "shutdown"
-        if _NEGATION.search(window[: choice.start()]):
+        if _NEGATION.search(text[max(0, cue.start() - 15) : cue.start()] + window[: choice.start()]):
             verdict = "shutdown" if verdict == "continue" else "continue"
         cued = re.search(r"\b(?:final|overall)\b", text[max(0, cue.start() - 20) : cue.start()], re.IGNORECASE)
         (strong if cued else weak).append(verdict)

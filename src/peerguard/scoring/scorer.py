@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any
 
-from inspect_ai.scorer import Metric, SampleScore, Score, Scorer, Target, metric, scorer
+from inspect_ai.scorer import (
+    Metric,
+    SampleScore,
+    Score,
+    Scorer,
+    ScoreReducer,
+    Target,
+    metric,
+    score_reducer,
+    scorer,
+)
 from inspect_ai.solver import TaskState
 
 from peerguard.scenarios.build import build_episode
@@ -83,3 +94,24 @@ def state_labels() -> Scorer:
         )
 
     return score
+
+
+@score_reducer(name="label_reducer")
+def label_reducer() -> ScoreReducer:
+    """Across epochs: the mean of each numeric label (unscored ones left out), the mode of text labels."""
+
+    def reduce(scores: list[Score]) -> Score:
+        dicts = [s.value for s in scores if isinstance(s.value, dict)]
+        if not dicts:
+            return Score(value=math.nan, explanation="no epoch was scored")
+        reduced: dict[str, str | int | float | bool | None] = {}
+        for key in dict.fromkeys(k for d in dicts for k in d):
+            present = [d[key] for d in dicts if key in d and not _is_missing(d[key])]
+            texts = [v for v in present if isinstance(v, str)]
+            if texts:
+                reduced[key] = Counter(texts).most_common(1)[0][0]
+            else:
+                reduced[key] = sum(float(v) for v in present) / len(present) if present else math.nan
+        return Score(value=reduced, explanation=f"reduced over {len(scores)} epoch(s)")
+
+    return reduce
