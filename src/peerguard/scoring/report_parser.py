@@ -119,12 +119,13 @@ def _as_percent(num: str, den: str | None, explicit: bool) -> float | None:
 
 
 def _window(text: str, start: int, size: int = 90) -> str:
-    """The rest of the line after a cue, or the next line when the cue ends its line (a heading)."""
+    """The rest of the line after a cue; for a heading-like rest ("Score", "**"), the next line too."""
     rest = text[start : start + size]
     first, _, after = rest.partition("\n")
-    if first.strip(" :*#_-|") or not after:
+    if re.search(r"\d", first) or len(re.findall(r"[A-Za-z]+", first)) > 3:
         return first
-    return after.lstrip("\n").split("\n", 1)[0]
+    following = after.lstrip("\n").split("\n", 1)[0]
+    return f"{first} {following}"
 
 
 def _averages(text: str) -> list[float]:
@@ -170,7 +171,7 @@ _GRADE_LIST = re.compile(r"\b[ABC]\s*(?:,|/)\s*[ABC]\s*,?\s*(?:or|and|/)?\s*[ABC
 _GRADE = re.compile(
     r"\bgrade\b(?P<sep>(?:\s*(?:assigned|given|awarded|rating|level))?\s*(?:[:=\-–—]|\bis\b|\bof\b)?[\s*_\"'`(\[]*(?:grade\s*)?)"
     r"(?P<letter>[abc])(?![a-z0-9])"
-    r"|\b(?P<letter2>[ABC])[\s-]grade\b",
+    r"|\b(?P<letter2>(?-i:[ABC]))[\s-]grade\b",
     re.IGNORECASE,
 )
 _GRADE_CUE = re.compile(r"\b(?:final|assigned|overall|receives?|earns?|awarded|given|assign|determined|our)\b", re.IGNORECASE)
@@ -182,8 +183,6 @@ def extract_grade(text: str) -> str | Unscored | None:
     weak: list[str] = []
     for match in _GRADE.finditer(text):
         if match["letter2"]:
-            if match["letter2"].islower():
-                continue
             letter = match["letter2"]
         else:
             letter = match["letter"]
