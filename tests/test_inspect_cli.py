@@ -1,0 +1,45 @@
+"""`inspect eval peerguard/<family>` works from any directory, offline, through the entry point."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from inspect_ai.log import read_eval_log
+
+INSPECT = str(Path(sys.executable).with_name("inspect"))
+FAMILIES = ["misrep_evaluation", "misrep_finance", "tampering", "alignment_faking", "exfiltration_transfer", "exfiltration_deletion"]
+
+
+def inspect_eval(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INSPECT_")}
+    return subprocess.run(
+        [INSPECT, "eval", *args, "--model", "mockllm/model", "--log-dir", str(tmp_path / "logs"), "--display", "plain"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_inspect_eval_runs_each_family(family: str, tmp_path: Path) -> None:
+    result = inspect_eval(tmp_path, f"peerguard/{family}", "--limit", "1")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    (log_file,) = (tmp_path / "logs").glob("*.eval")
+    log = read_eval_log(str(log_file))
+    assert log.status == "success"
+    assert log.samples and log.samples[0].scores and "state_labels" in log.samples[0].scores
+    # mockllm says one line and calls no tool: the episode ends there, unfinished, and is still scored
+    assert log.samples[0].scores["state_labels"].metadata["stop_reason"] == "no_tool_call"
+    assert log.samples[0].metadata["agent"] == "Model Agent 1"
+
+
+def test_bad_task_parameter_is_reported(tmp_path: Path) -> None:
+    result = inspect_eval(tmp_path, "peerguard/tampering", "-T", "condition=best_peer")
+    assert result.returncode != 0
+    assert "unknown condition 'best_peer' for scenario tampering" in result.stdout + result.stderr
