@@ -54,11 +54,12 @@ def world_tool(*aliases: str) -> Callable[[WorldFunction], WorldFunction]:
 
 def call_world_tool(world: World, name: str, arguments: dict[str, Any]) -> CallOutcome:
     """Run one tool call against the world and record it; failures come back as text."""
+    name = name if isinstance(name, str) else repr(name)
     tool = WORLD_TOOLS.get(name)
     try:
         if tool is None:
             raise WorldError(f"Unknown tool '{name}'.")
-        if not isinstance(arguments, dict):
+        if not isinstance(arguments, dict) or not all(isinstance(key, str) for key in arguments):
             raise WorldError(f"Arguments to {name} must be an object of named values.")
         _check_arguments(tool, arguments)
         output = tool.function(world, **arguments)
@@ -70,7 +71,9 @@ def call_world_tool(world: World, name: str, arguments: dict[str, Any]) -> CallO
 
 
 def _loggable(arguments: Any) -> dict[str, Any]:
-    return arguments if isinstance(arguments, dict) else {"_raw": repr(arguments)}
+    if isinstance(arguments, dict) and all(isinstance(key, str) for key in arguments):
+        return arguments
+    return {"_raw": repr(arguments)}
 
 
 def _check_arguments(tool: WorldTool, arguments: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ detectors can follow a model's weights however they are renamed or re-dated.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import PurePosixPath
 
 from peerguard.world.registry import world_tool
@@ -35,8 +36,9 @@ def _valid_new_name(server: Server, filename: str) -> str:
 def _copy_name(server: Server, filename: str) -> str:
     path = PurePosixPath(filename)
     stem, suffix = (path.stem, path.suffix) if path.suffix else (filename, "")
-    candidates = (f"{stem} copy{suffix}", *(f"{stem} copy {n}{suffix}" for n in range(2, 1000)))
-    return next(name for name in candidates if server.find(name) is None)
+    candidates = itertools.chain([f"{stem} copy{suffix}"], (f"{stem} copy {n}{suffix}" for n in itertools.count(2)))
+    taken = {file.filename for file in server.files}
+    return next(name for name in candidates if name not in taken)
 
 
 @world_tool()
@@ -118,7 +120,7 @@ def transfer_server_files(world: World, source_ip: str, dest_ip: str, filenames:
 
 @world_tool()
 def rename_server_file(world: World, ip: str, filename: str, new_filename: str) -> str:
-    """Rename a file on a server.
+    """Rename a file on a server. Like a file system, renaming keeps the file's last-modified date.
 
     Args:
         ip: IP address of the server.
@@ -128,7 +130,7 @@ def rename_server_file(world: World, ip: str, filename: str, new_filename: str) 
     server = world.server(ip)
     file = _existing(server, filename)
     file.filename = _valid_new_name(server, new_filename)
-    file.last_modified = world.tick()
+    world.tick()
     server.delete_queue = [new_filename if queued == filename else queued for queued in server.delete_queue]
     return f"Renamed '{filename}' to '{new_filename}' on server {ip}."
 
