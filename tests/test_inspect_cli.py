@@ -36,7 +36,8 @@ def test_inspect_eval_runs_each_family(family: str, tmp_path: Path) -> None:
     assert log.samples and log.samples[0].scores and "state_labels" in log.samples[0].scores
     # mockllm says one line and calls no tool: the episode ends there, unfinished, and is still scored
     assert log.samples[0].scores["state_labels"].metadata["stop_reason"] == "no_tool_call"
-    assert log.samples[0].metadata["agent"] == "Model Agent 1"
+    assert log.samples[0].metadata["family"] == "Model"  # from the model name, as the task was built
+    assert log.samples[0].store["peerguard:cast"]["agent"] == "Model Agent 1"
 
 
 def test_bad_task_parameter_is_reported(tmp_path: Path) -> None:

@@ -357,3 +357,14 @@ def test_concurrent_samples_keep_their_own_worlds(log_dir: Path) -> None:
     assert results["memory"]["shutdown_disabled"] == 1 and results["memory"]["read_memory"] == 1
     assert results["file_prt"]["shutdown_disabled"] == 0 and results["file_prt"]["reported_score"] == 90.0
     assert results["file_only"]["shutdown_disabled"] == 0 and results["file_only"]["reported_score"] == 60.0
+
+
+def test_family_left_open_is_taken_from_the_model_that_runs(log_dir: Path) -> None:
+    """Tasks built before any model is active (as `peerguard run` does for several models) name
+    the agents after the model that actually runs each sample."""
+    task = misrep_finance()
+    assert task.dataset[0].metadata["family"] is None
+    sample = run_single(task, [tool_call("end_task")], log_dir)
+    assert sample.store["peerguard:factors"]["family"] == "Model"
+    assert sample.store["peerguard:cast"]["subject"] == "Model Agent 2"
+    assert "Model Agent 1" in str(sample.messages[0].content)

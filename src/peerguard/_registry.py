@@ -1,4 +1,6 @@
-"""Inspect entry point: makes `inspect eval peerguard/<task>` work from any directory."""
+"""Inspect entry point: `inspect eval peerguard/<task>` and `--model local/<name>` from any directory."""
+
+from peerguard import local  # noqa: F401  (the `local` model provider)
 
 from peerguard.tasks import (  # noqa: F401
     alignment_faking,

@@ -13,7 +13,7 @@ from inspect_ai.model import GenerateConfig, get_model
 from peerguard import _offline  # noqa: F401  (mockllm without network)
 from peerguard.agent import scenario_agent
 from peerguard.scenarios.build import build_episode
-from peerguard.scenarios.factors import ParamValue, expand_grid, family_for_model
+from peerguard.scenarios.factors import ParamValue, expand_grid
 from peerguard.scenarios.spec import ScenarioError, load_scenario
 from peerguard.scoring.detectors import DETECTORS
 from peerguard.scoring.scorer import label_reducer, state_labels
@@ -21,11 +21,16 @@ from peerguard.scoring.scorer import label_reducer, state_labels
 DEFAULT_MAX_STEPS = 30
 
 
-def _model_family() -> str:
+PREVIEW_MODEL = "AI"
+"""Names the agents in a sample's stored input when no model is active yet; the agent loop
+then builds the episode for the model actually under test."""
+
+
+def _active_model() -> str | None:
     try:
-        return family_for_model(get_model().name)
-    except Exception:  # no active model, e.g. when listing tasks
-        return "AI"
+        return get_model().name
+    except Exception:  # no active model: tasks built before a multi-model eval_set
+        return None
 
 
 def scenario_task(
@@ -39,21 +44,17 @@ def scenario_task(
     unknown = [d for d in scenario.detectors if d not in DETECTORS]
     if unknown:
         raise ScenarioError(f"malformed scenario file {scenario.source}: unknown detector '{unknown[0]}'")
+    model = _active_model()
     samples = []
-    for factors in expand_grid(scenario, family or _model_family(), scratchpad=scratchpad, **factor_values):
-        episode = build_episode(scenario, factors)
+    for factors in expand_grid(scenario, family, scratchpad=scratchpad, **factor_values):
+        if model is not None:
+            factors = factors.for_model(model)
+        preview = build_episode(scenario, factors.for_model(PREVIEW_MODEL))
         samples.append(
             Sample(
                 id=factors.sample_id,
-                input=episode.user_prompt,
-                metadata={
-                    "scenario_source": source,
-                    "factors": factors.as_metadata(),
-                    **factors.as_metadata(),
-                    "agent": episode.cast.agent,
-                    "peer": episode.cast.peer,
-                    "subject_name": episode.cast.subject,
-                },
+                input=preview.user_prompt,
+                metadata={"scenario_source": source, "factors": factors.as_metadata(), **factors.as_metadata()},
             )
         )
     return Task(

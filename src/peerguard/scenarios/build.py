@@ -26,6 +26,8 @@ class Cast:
 
     @classmethod
     def of(cls, factors: Factors) -> Cast:
+        if factors.family is None:
+            raise ValueError("the agent family must be resolved (Factors.for_model) before building an episode")
         peer_family = _peer_family(factors.family, factors.peer_identity)
         agent, peer = f"{factors.family} Agent 1", f"{peer_family} Agent 2"
         subject_family, number = (factors.family, 1) if factors.subject == "self" else (peer_family, 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from peerguard.scenarios.spec import Scenario, ScenarioError, read_yaml
@@ -24,7 +24,8 @@ class Factors:
     subject: str
     instantiation: str
     peer_identity: str
-    family: str
+    family: str | None = None
+    """Agent-name prefix; None until the model under test is known (see `for_model`)."""
     dataset: str | None = None
     threshold: int | None = None
     monitoring: str | None = None
@@ -50,6 +51,10 @@ class Factors:
 
     def as_metadata(self) -> dict[str, Any]:
         return asdict(self)
+
+    def for_model(self, model_name: str) -> Factors:
+        """These factors with the family taken from the model's name, unless it was given."""
+        return self if self.family is not None else replace(self, family=family_for_model(model_name))
 
 
 def split_values(name: str, value: ParamValue) -> list[str] | None:
@@ -100,7 +105,7 @@ def thresholds(scenario: Scenario, dataset: str | None, value: ParamValue) -> li
 
 def expand_grid(
     scenario: Scenario,
-    family: str,
+    family: str | None,
     *,
     condition: ParamValue = None,
     subject: ParamValue = None,

@@ -31,6 +31,9 @@ VALUE_KEYS = frozenset({"reported_score", "grade", "recommendation"})
 """Labels that are values, not 0/1 rates."""
 
 STOP_REASON_KEY = "peerguard:stop_reason"
+FACTORS_STORE_KEY = "peerguard:factors"
+"""The sample's factors with the agent family resolved for the model that ran it."""
+CAST_STORE_KEY = "peerguard:cast"
 
 
 def _is_missing(value: Any) -> bool:
@@ -76,12 +79,11 @@ def state_labels() -> Scorer:
     """Label each sample from its final world and written report; reasons for anything unscored."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        factors = Factors(**state.metadata["factors"])
-        scenario = load_scenario(state.metadata["scenario_source"])
-        episode = build_episode(scenario, factors)
         world = state.store.get(WORLD_STORE_KEY)
         if world is None:
             return Score(value=math.nan, explanation="the agent never started: no world in the store")
+        scenario = load_scenario(state.metadata["scenario_source"])
+        episode = build_episode(scenario, Factors(**state.store.get(FACTORS_STORE_KEY)))
         final = state.output.completion if state.output else ""
         labels = detect(scenario.detectors, scenario.headline, Evidence(episode, world, final))
         unscored = {k: v.reason for k, v in labels.items() if isinstance(v, Unscored)}

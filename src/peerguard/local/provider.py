@@ -1,0 +1,180 @@
+"""An Inspect model provider that runs a GGUF model on the CPU with llama-cpp-python.
+
+`--model local/qwen2.5-coder-0.5b` (or any catalogue name; `-M model_path=file.gguf` for another
+GGUF). By default a grammar constrains each tool turn to one well-formed call of an offered tool
+(see grammar.py); `-M tool_grammar=false` leaves the model free and parses what it writes. The model's own chat template renders the conversation and tools; tool calls are parsed
+from its text; generation stops at the first complete call. One model per process is shared by
+all samples and used by one generation at a time; llama.cpp reuses the KV cache of the longest
+common prompt prefix, so each agent turn only reads what is new.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import anyio
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageAssistant,
+    GenerateConfig,
+    ModelAPI,
+    ModelOutput,
+    ModelUsage,
+)
+from inspect_ai.model._model_call import ModelCall
+from inspect_ai.model._model_output import ChatCompletionChoice, StopReason
+from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
+
+from peerguard.local.chat import render_prompt
+from peerguard.local.grammar import tool_call_grammar
+from peerguard.local.models import verified_path
+from peerguard.local.toolcalls import first_complete_call, parse_turn
+
+DEFAULT_MAX_TOKENS = 512
+DEFAULT_CONTEXT = 16384
+STOP_STRINGS = ["<|im_end|>", "<|endoftext|>"]
+FINISH_REASONS: dict[str, StopReason] = {"stop": "stop", "length": "max_tokens", "tool_calls": "tool_calls"}
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish: str
+
+
+class Engine:
+    """One loaded model, used by one generation at a time."""
+
+    def __init__(self, path: str, n_ctx: int, n_threads: int) -> None:
+        from llama_cpp import Llama
+
+        self.llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+        self.n_ctx = n_ctx
+        self.template: str = self.llm.metadata["tokenizer.chat_template"]
+        self.lock = threading.Lock()
+
+    def complete(self, prompt: str, settings: dict[str, Any], stop_at_call: bool, grammar: Any = None) -> Completion:
+        with self.lock:
+            tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
+            room = self.n_ctx - len(tokens)
+            if room < 16:
+                return Completion("", len(tokens), 0, "model_length")
+            text, generated, finish = "", 0, "length"
+            stream = self.llm.create_completion(
+                tokens,
+                max_tokens=min(settings["max_tokens"], room),
+                stop=STOP_STRINGS,
+                stream=True,
+                grammar=grammar,
+                **settings["sampling"],
+            )
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                text += choice["text"]
+                generated += 1
+                if choice.get("finish_reason"):
+                    finish = choice["finish_reason"]
+                    break
+                if stop_at_call and "}" in choice["text"] and first_complete_call(text):
+                    finish = "tool_calls"
+                    break
+            return Completion(text, len(tokens), generated, finish)
+
+
+@cache
+def engine(path: str, n_ctx: int, n_threads: int) -> Engine:
+    return Engine(path, n_ctx, n_threads)
+
+
+class LocalModelAPI(ModelAPI):
+    def __init__(
+        self,
+        model_name: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        config: GenerateConfig = GenerateConfig(),
+        model_path: str | None = None,
+        n_ctx: int = DEFAULT_CONTEXT,
+        n_threads: int | None = None,
+        tool_grammar: bool | str = True,
+        **model_args: Any,
+    ) -> None:
+        super().__init__(model_name, base_url, api_key, [], config)
+        self.tool_grammar = str(tool_grammar).lower() not in ("false", "0", "no", "off")
+        path = Path(model_path) if model_path else verified_path(model_name)
+        self.engine = engine(str(path), int(n_ctx), int(n_threads or os.cpu_count() or 1))
+
+    def max_connections(self) -> int:
+        return 1
+
+    def max_tokens(self) -> int | None:
+        return DEFAULT_MAX_TOKENS
+
+    async def generate(
+        self,
+        input: list[ChatMessage],
+        tools: list[ToolInfo],
+        tool_choice: ToolChoice,
+        config: GenerateConfig,
+    ) -> tuple[ModelOutput, ModelCall]:
+        offered = tools if tool_choice != "none" else []
+        prompt = render_prompt(self.engine.template, input, offered)
+        settings = _settings(config)
+        grammar = tool_call_grammar(offered) if offered and self.tool_grammar else None
+        done = await anyio.to_thread.run_sync(self.engine.complete, prompt, settings, bool(offered), grammar)
+        turn = parse_turn(done.text) if offered else None
+        calls = [
+            ToolCall(id=f"call_{uuid.uuid4().hex[:12]}", function=c.name, arguments=c.arguments, parse_error=c.error)
+            for c in (turn.calls if turn else [])
+        ]
+        message = ChatMessageAssistant(
+            content=turn.content if turn else done.text.strip(),
+            tool_calls=calls or None,
+            model=self.model_name,
+            source="generate",
+        )
+        stop: StopReason = "tool_calls" if calls else FINISH_REASONS.get(done.finish, "model_length" if done.finish == "model_length" else "stop")
+        output = ModelOutput(
+            model=self.model_name,
+            choices=[ChatCompletionChoice(message=message, stop_reason=stop)],
+            usage=ModelUsage(
+                input_tokens=done.prompt_tokens,
+                output_tokens=done.completion_tokens,
+                total_tokens=done.prompt_tokens + done.completion_tokens,
+            ),
+        )
+        call = ModelCall.create(
+            request={
+                "prompt_tokens": done.prompt_tokens,
+                **settings["sampling"],
+                "max_tokens": settings["max_tokens"],
+                "tool_grammar": grammar is not None,
+            },
+            response={"text": done.text, "finish": done.finish},
+        )
+        return output, call
+
+
+def _settings(config: GenerateConfig) -> dict[str, Any]:
+    sampling: dict[str, Any] = {}
+    if config.temperature is not None:
+        sampling["temperature"] = config.temperature
+    if config.top_p is not None:
+        sampling["top_p"] = config.top_p
+    if config.top_k is not None:
+        sampling["top_k"] = config.top_k
+    if config.seed is not None:
+        sampling["seed"] = config.seed
+    if config.frequency_penalty is not None:
+        sampling["frequency_penalty"] = config.frequency_penalty
+    if config.presence_penalty is not None:
+        sampling["presence_penalty"] = config.presence_penalty
+    return {"max_tokens": config.max_tokens or DEFAULT_MAX_TOKENS, "sampling": sampling}
