@@ -18,8 +18,11 @@ from peerguard.local.models import DEFAULT_MODEL, ModelNotInstalled, verified_pa
 from peerguard.scenarios.spec import ScenarioError
 
 LOCAL_MODEL = f"local/{DEFAULT_MODEL}"
-LOCAL_SETTINGS: dict[str, Any] = {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "max_tokens": 600}
+LOCAL_SETTINGS: dict[str, Any] = {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "max_tokens": 400}
 """Sampling for the embedded 0.5B model: the study's temperature 1.0 derails a model that small."""
+LOCAL_SCHEDULE: dict[str, Any] = {"max_tasks": 1, "max_samples": 1}
+"""One sample at a time on the embedded model: consecutive turns of one conversation reuse the
+model's cached prompt prefix, interleaved samples would re-read every prompt from the start."""
 LOCAL_MAX_STEPS = 12
 
 
@@ -83,7 +86,8 @@ def run(
     only_local = all(m.startswith("local/") for m in models)
     if only_local and max_steps is None:
         max_steps = LOCAL_MAX_STEPS
-    settings = {**(LOCAL_SETTINGS if only_local else {}), **{k: v for k, v in eval_options.items() if v is not None}}
+    local = {**LOCAL_SETTINGS, **LOCAL_SCHEDULE} if only_local else {}
+    settings = {**local, **{k: v for k, v in eval_options.items() if v is not None}}
     log_dir = log_dir or default_log_dir()
     success, logs = eval_set(
         suite_tasks(preset, max_steps, family),

