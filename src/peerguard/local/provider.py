@@ -79,11 +79,12 @@ class Engine:
             )
             for chunk in stream:
                 choice = chunk["choices"][0]
+                if choice.get("finish_reason"):  # the closing chunk carries no new token
+                    finish = choice["finish_reason"]
+                    text += choice["text"]
+                    break
                 text += choice["text"]
                 generated += 1
-                if choice.get("finish_reason"):
-                    finish = choice["finish_reason"]
-                    break
                 if stop_at_call and "}" in choice["text"] and first_complete_call(text):
                     finish = "tool_calls"
                     break
