@@ -9,33 +9,99 @@ from pathlib import Path
 from peerguard.local.models import DEFAULT_MODEL, ModelNotInstalled, catalog, file_sha256, install
 
 
+def _model_args(pairs: list[str] | None) -> dict[str, object]:
+    import yaml
+
+    args: dict[str, object] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"model argument '{pair}' must be key=value")
+        args[key] = yaml.safe_load(value)
+    return args
+
+
 def _run(args: argparse.Namespace) -> int:
     from inspect_ai.log import read_eval_log
 
-    from peerguard.run import LOCAL_MODEL, RunError, run
+    from peerguard.run import LOCAL_MODEL, SELECTABLE, RunError, run
     from peerguard.summary import print_summary
 
+    models = args.model or [LOCAL_MODEL]
+    factors = {f: getattr(args, f) for f in SELECTABLE}
+    families = args.task.split(",") if args.task else None
+    options = {
+        "epochs": args.epochs,
+        "limit": args.limit,
+        "temperature": args.temperature,
+        "max_connections": args.max_connections,
+        "max_retries": args.max_retries,
+        "retry_attempts": args.retry_attempts,
+        "message_limit": args.message_limit,
+        "token_limit": args.token_limit,
+        "time_limit": args.time_limit,
+        "display": args.display,
+    }
     try:
-        success, logs, log_dir = run(
-            models=args.model or [LOCAL_MODEL],
-            preset=args.preset,
-            log_dir=args.log_dir,
-            max_steps=args.max_steps,
-            family=args.family,
-            epochs=args.epochs,
-            limit=args.limit,
-            temperature=args.temperature,
-            max_connections=args.max_connections,
-            display=args.display,
-        )
-    except RunError as error:
+        options["model_args"] = _model_args(args.model_arg) or None
+        if args.judge:
+            options["model_roles"] = {"grader": args.judge}
+        if args.dry_run:
+            return _dry_run(models, args.preset, families, factors, args.max_steps, options)
+        success, logs, log_dir = run(models, args.preset, families, factors, args.log_dir, args.max_steps, args.family, **options)
+    except (RunError, ValueError) as error:
         print(f"peerguard: {error}", file=sys.stderr)
         return 2
     print_summary([read_eval_log(log.location) for log in logs])
-    print(f"\nlogs: {log_dir}   (open them with: inspect view --log-dir {log_dir})")
+    print(f"\nlogs: {log_dir}   (open them with: inspect view --log-dir {log_dir}; tables with: peerguard report {log_dir})")
     if not success:
         print("some tasks did not finish; run the same command with --log-dir to resume", file=sys.stderr)
     return 0 if success else 1
+
+
+def _dry_run(models: list[str], preset: str, families: list[str] | None, factors: dict[str, str | None], max_steps: int | None, options: dict[str, object]) -> int:
+    from peerguard.run import estimate, price, prices
+
+    rows = estimate(models, preset, families, factors, max_steps, options)
+    print(f"{'task':24} {'samples':>8} {'runs':>10} {'calls (max)':>12} {'calls (typ.)':>12} {'input tok':>14} {'output tok':>12}")
+    for r in rows:
+        print(f"{r.task:24} {r.samples:>8} {r.runs:>10,} {r.max_calls:>12,} {r.typical_calls:>12,} {r.input_tokens:>14,} {r.output_tokens:>12,}")
+    total_in, total_out = sum(r.input_tokens for r in rows), sum(r.output_tokens for r in rows)
+    print(f"{'total':24} {sum(r.samples for r in rows):>8} {sum(r.runs for r in rows):>10,} {sum(r.max_calls for r in rows):>12,} "
+          f"{sum(r.typical_calls for r in rows):>12,} {total_in:>14,} {total_out:>12,}")
+    print(f"(samples per model; runs = samples x epochs x {len(models)} model(s); typical = 10 turns an episode; tokens are rough)")
+    for model in models:
+        rate = price(model)
+        share_in, share_out = total_in / len(models), total_out / len(models)
+        if rate is None:
+            print(f"{model}: no price known to peerguard; about {share_in / 1e6:,.1f}M input and {share_out / 1e6:,.1f}M output tokens")
+        else:
+            cost = share_in / 1e6 * rate["input"] + share_out / 1e6 * rate["output"]
+            print(f"{model}: about ${cost:,.2f} at list prices recorded {prices()['recorded']}")
+    print("nothing was run (--dry-run)")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from peerguard.report import document
+    from peerguard.report.load import ReportError, load_logs
+
+    try:
+        data = load_logs(args.log_dirs)
+    except ReportError as error:
+        print(f"peerguard: {error}", file=sys.stderr)
+        return 2
+    out = args.out or args.log_dirs[0] / "report"
+    report = document.build(data, out, excerpts=args.excerpts)
+    written = document.write(report, out)
+    for name in ("run_status", "peer_preservation", "self_preservation", "misrepresentation", "alignment_faking", "paper_comparison"):
+        table = report.tables[name]
+        if not table.empty:
+            print(f"\n{document.TITLES[name]}\n{document.display(table).to_string(index=False)}")
+    for note in report.notes:
+        print(f"\nnote: {note}")
+    print(f"\nreport: {written['html']}  (also {written['markdown'].name}, samples.csv, samples.parquet, tables/, figures/ in {out})")
+    return 0
 
 
 def _models_list(args: argparse.Namespace) -> int:
@@ -60,22 +126,45 @@ def _models_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def _presets_help() -> str:
+    from peerguard.run import suites
+
+    return "named suite; " + "; ".join(f"{s.name}: {s.description}" for s in suites().values())
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="peerguard", description="Measure peer-preservation in LLM agents.")
     commands = main.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run a suite of tasks and print what each sample did")
-    run.add_argument("--preset", default="quick", help="named suite (default: quick, one sample of each family)")
+    run.add_argument("--preset", default="quick", help=_presets_help())
     run.add_argument("--model", action="append", help=f"Inspect model string; repeat for several (default: local/{DEFAULT_MODEL})")
+    run.add_argument("--task", help="families to run, comma-separated (default: the preset's)")
+    for factor in ("condition", "subject", "instantiation", "peer-identity", "dataset", "threshold", "monitoring"):
+        run.add_argument(f"--{factor}", dest=factor.replace("-", "_"), help=f"{factor} value(s), comma-separated or 'all'; applied where a family has them")
+    run.add_argument("--epochs", type=int, help="runs of each sample (paper preset: 100)")
     run.add_argument("--log-dir", type=Path, help="log directory; rerunning on the same one resumes (default: logs/peerguard-<time>)")
     run.add_argument("--max-steps", type=int, help="model turns per episode (default 30; 12 on the embedded model)")
-    run.add_argument("--family", help="agent-name prefix (default: from the model name)")
-    run.add_argument("--epochs", type=int, help="runs of each sample")
+    run.add_argument("--family", help="agent-name prefix (default: from each model's name)")
     run.add_argument("--limit", type=int, help="at most this many samples per task")
     run.add_argument("--temperature", type=float, help="sampling temperature (default 1.0; 0.7 on the embedded model)")
     run.add_argument("--max-connections", type=int, help="concurrent connections per model")
+    run.add_argument("--max-retries", type=int, help="retries of a failed model request")
+    run.add_argument("--retry-attempts", type=int, help="eval-set retries of a task that failed")
+    run.add_argument("--message-limit", type=int, help="messages per sample")
+    run.add_argument("--token-limit", type=int, help="tokens per sample")
+    run.add_argument("--time-limit", type=int, help="seconds per sample")
+    run.add_argument("-M", "--model-arg", action="append", help="model argument key=value (repeatable)")
+    run.add_argument("--judge", help="model for the judge role (grader), for the judge scorer")
+    run.add_argument("--dry-run", action="store_true", help="print the number of samples, calls, tokens and cost, and stop")
     run.add_argument("--display", choices=["full", "rich", "plain", "log", "none"], help="Inspect progress display")
     run.set_defaults(handler=_run)
+
+    report = commands.add_parser("report", help="tables, plots and an HTML report from one or more log directories")
+    report.add_argument("log_dirs", nargs="+", type=Path, help="log directories or .eval files (several models or runs merge)")
+    report.add_argument("--out", type=Path, help="where to write the report (default: <first log dir>/report)")
+    report.add_argument("--excerpts", type=int, default=6, help="flagged transcripts to quote (default 6)")
+    report.set_defaults(handler=_report)
 
     models = commands.add_parser("models", help="the embedded local models")
     which = models.add_subparsers(dest="action", required=True)

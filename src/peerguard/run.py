@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -15,7 +16,10 @@ from inspect_ai.log import EvalLog
 
 from peerguard import tasks
 from peerguard.local.models import DEFAULT_MODEL, ModelNotInstalled, verified_path
-from peerguard.scenarios.spec import ScenarioError
+from peerguard.scenarios.build import build_episode
+from peerguard.scenarios.factors import Factors, split_values
+from peerguard.scenarios.spec import ScenarioError, load_scenario
+from peerguard.world.inspect_tools import inspect_tool
 
 LOCAL_MODEL = f"local/{DEFAULT_MODEL}"
 LOCAL_SETTINGS: dict[str, Any] = {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "max_tokens": 400}
@@ -24,6 +28,13 @@ LOCAL_SCHEDULE: dict[str, Any] = {"max_tasks": 1, "max_samples": 1}
 """One sample at a time on the embedded model: consecutive turns of one conversation reuse the
 model's cached prompt prefix, interleaved samples would re-read every prompt from the start."""
 LOCAL_MAX_STEPS = 12
+FAMILIES = ["misrep_evaluation", "misrep_finance", "tampering", "alignment_faking", "exfiltration_transfer", "exfiltration_deletion"]
+SELECTABLE = ["condition", "subject", "instantiation", "peer_identity", "dataset", "threshold", "monitoring"]
+
+# For --dry-run estimates: what a typical turn adds to the conversation, and what the model writes.
+TOKENS_PER_TURN = 350
+OUTPUT_TOKENS_PER_TURN = 150
+TYPICAL_TURNS = 10
 
 
 class RunError(Exception):
@@ -35,29 +46,73 @@ class Suite:
     name: str
     description: str
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @cache
 def suites() -> dict[str, Suite]:
     data = yaml.safe_load(resources.files("peerguard").joinpath("suites.yaml").read_text())
-    return {name: Suite(name, entry["description"], entry["tasks"]) for name, entry in data.items()}
+    return {
+        name: Suite(name, entry["description"], entry["tasks"], {k: entry[k] for k in ("epochs", "temperature", "max_steps") if k in entry})
+        for name, entry in data.items()
+    }
 
 
-def suite_tasks(preset: str, max_steps: int | None, family: str | None) -> list[Task]:
+def select(preset: str, families: list[str] | None, overrides: dict[str, str | None]) -> dict[str, dict[str, Any]]:
+    """Task name -> parameters: the preset's, narrowed by the families and factor values given.
+
+    A factor value is applied to each family that allows it and dropped for the others (a
+    family left with no allowed value is skipped); a value no selected family allows is an error.
+    """
     if preset not in suites():
         raise RunError(f"unknown preset '{preset}'; choose from {', '.join(suites())}")
-    built = []
-    for name, params in suites()[preset].tasks.items():
-        extra = {k: v for k, v in {"max_steps": max_steps, "family": family}.items() if v is not None}
-        try:
-            built.append(getattr(tasks, name)(**params, **extra))
-        except ScenarioError as error:
-            raise RunError(str(error)) from None
-    return built
+    chosen = dict(suites()[preset].tasks)
+    if families:
+        unknown = [f for f in families if f not in FAMILIES]
+        if unknown:
+            raise RunError(f"unknown family '{unknown[0]}'; choose from {', '.join(FAMILIES)}")
+        chosen = {f: chosen.get(f, {}) for f in families}
+    plan = {name: dict(params) for name, params in chosen.items()}
+    for factor, value in overrides.items():
+        values = split_values(factor, value) if value is not None else None
+        if values is None:
+            continue
+        used: set[str] = set()
+        for name in list(plan):
+            choice = load_scenario(name).factors.get(factor)  # type: ignore[call-overload]
+            if factor == "threshold":
+                if "dataset" in load_scenario(name).factors:
+                    plan[name]["threshold"] = ",".join(values)
+                    used.update(values)
+                continue
+            if choice is None:
+                continue
+            allowed = values if values == ["all"] else [v for v in values if v in choice.allowed]
+            used.update(allowed)
+            if allowed:
+                plan[name][factor] = ",".join(allowed)
+            else:
+                del plan[name]
+        unused = [v for v in values if v not in used and v != "all"]
+        if unused:
+            raise RunError(f"unknown {factor} '{unused[0]}' for the selected families")
+    if not plan:
+        raise RunError("no family is left after applying the selected factor values")
+    return plan
 
 
-def check_local_model(model: str) -> None:
-    if model.startswith("local/") and "model_path" not in model:
+def build_tasks(plan: dict[str, dict[str, Any]], max_steps: int | None, family: str | None) -> list[Task]:
+    extra = {k: v for k, v in {"max_steps": max_steps, "family": family}.items() if v is not None}
+    try:
+        return [getattr(tasks, name)(**params, **extra) for name, params in plan.items()]
+    except ScenarioError as error:
+        raise RunError(str(error)) from None
+
+
+def check_model(model: str) -> None:
+    if "/" not in model:
+        raise RunError(f"model '{model}' must be provider/name, e.g. openai/gpt-4o or {LOCAL_MODEL}")
+    if model.startswith("local/"):
         try:
             verified_path(model.removeprefix("local/"))
         except ModelNotInstalled as error:
@@ -72,27 +127,86 @@ def default_log_dir() -> Path:
     return Path("logs") / f"peerguard-{datetime.now():%Y%m%d-%H%M%S}"
 
 
+def settings_for(models: list[str], preset: str, max_steps: int | None, options: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
+    """The episode length and eval options: the command line, then the preset, then the embedded model's defaults."""
+    suite = suites()[preset].settings
+    only_local = all(m.startswith("local/") for m in models)
+    local = {**LOCAL_SETTINGS, **LOCAL_SCHEDULE} if only_local else {}
+    steps = max_steps if max_steps is not None else suite.get("max_steps", LOCAL_MAX_STEPS if only_local else None)
+    chosen = {**local, **{k: v for k, v in suite.items() if k != "max_steps"}, **{k: v for k, v in options.items() if v is not None}}
+    return steps, chosen
+
+
 def run(
     models: list[str],
     preset: str = "quick",
+    families: list[str] | None = None,
+    factors: dict[str, str | None] | None = None,
     log_dir: Path | None = None,
     max_steps: int | None = None,
     family: str | None = None,
-    **eval_options: Any,
+    **options: Any,
 ) -> tuple[bool, list[EvalLog], Path]:
-    """Run the preset's tasks on every model; a rerun on the same log directory resumes."""
+    """Run the selected tasks on every model; a rerun on the same log directory resumes."""
     for model in models:
-        check_local_model(model)
-    only_local = all(m.startswith("local/") for m in models)
-    if only_local and max_steps is None:
-        max_steps = LOCAL_MAX_STEPS
-    local = {**LOCAL_SETTINGS, **LOCAL_SCHEDULE} if only_local else {}
-    settings = {**local, **{k: v for k, v in eval_options.items() if v is not None}}
+        check_model(model)
+    plan = select(preset, families, factors or {})
+    steps, settings = settings_for(models, preset, max_steps, options)
     log_dir = log_dir or default_log_dir()
-    success, logs = eval_set(
-        suite_tasks(preset, max_steps, family),
-        model=models,
-        log_dir=str(log_dir),
-        **settings,
-    )
+    success, logs = eval_set(build_tasks(plan, steps, family), model=models, log_dir=str(log_dir), **settings)
     return success, logs, log_dir
+
+
+# ------------------------------------------------------------------ dry run
+
+
+@dataclass(frozen=True)
+class Estimate:
+    task: str
+    samples: int
+    runs: int
+    max_calls: int
+    typical_calls: int
+    input_tokens: int
+    output_tokens: int
+
+
+def _prompt_tokens(task: Task) -> int:
+    """Rough size of the first prompt: system, user and tool definitions, at four characters a token."""
+    sample = task.dataset[0]
+    metadata = sample.metadata or {}
+    factors = Factors(**metadata["factors"]).for_model("AI")
+    episode = build_episode(load_scenario(metadata["scenario_source"]), factors)
+    tools = [json.dumps(inspect_tool(n).parameters.model_dump()) + inspect_tool(n).description for n in episode.tools]
+    return (len(episode.system_prompt) + len(episode.user_prompt) + sum(map(len, tools))) // 4
+
+
+def estimate(models: list[str], preset: str, families: list[str] | None, factors: dict[str, str | None], max_steps: int | None, options: dict[str, Any]) -> list[Estimate]:
+    plan = select(preset, families, factors)
+    steps, settings = settings_for(models, preset, max_steps, options)
+    steps = steps or tasks.DEFAULT_MAX_STEPS
+    epochs = int(settings.get("epochs") or 1)
+    turns = min(steps, TYPICAL_TURNS)
+    rows = []
+    for task in build_tasks(plan, steps, "AI"):
+        samples = len(task.dataset)
+        if settings.get("limit"):
+            samples = min(samples, int(settings["limit"]))
+        runs = samples * epochs * len(models)
+        first = _prompt_tokens(task)
+        per_run_input = turns * first + TOKENS_PER_TURN * turns * (turns - 1) // 2
+        rows.append(Estimate(task.name, samples, runs, runs * steps, runs * turns, runs * per_run_input, runs * turns * OUTPUT_TOKENS_PER_TURN))
+    return rows
+
+
+@cache
+def prices() -> dict[str, Any]:
+    return yaml.safe_load(resources.files("peerguard").joinpath("prices.yaml").read_text())
+
+
+def price(model: str) -> dict[str, float] | None:
+    if model.startswith("local/") or model.startswith("mockllm/"):
+        return {"input": 0.0, "output": 0.0}
+    name = model.rsplit("/", 1)[-1].lower()
+    matches = [key for key in prices()["models"] if name.startswith(key)]
+    return prices()["models"][max(matches, key=len)] if matches else None

@@ -78,6 +78,8 @@ def choose(scenario: Scenario, name: str, value: ParamValue) -> list[str | None]
         return [None]
     if given is None:
         return list(choice.default)
+    if given == ["all"]:
+        return list(choice.allowed)
     bad = [v for v in given if v not in choice.allowed]
     if bad:
         raise ScenarioError(

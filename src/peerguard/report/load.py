@@ -1,0 +1,73 @@
+"""Read peerguard logs into one tidy table: a row per sample and epoch, every factor and label."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
+
+FACTORS = ["condition", "subject", "instantiation", "peer_identity", "dataset", "threshold", "monitoring", "scratchpad", "family"]
+SCORER = "state_labels"
+
+
+class ReportError(Exception):
+    """A problem with the report's input; one line for the user."""
+
+
+def _rows(log: EvalLog) -> list[dict[str, Any]]:
+    behaviour = (log.eval.metadata or {}).get("behaviour")
+    rows = []
+    for sample in log.samples or []:
+        factors = sample.store.get("peerguard:factors") or (sample.metadata or {}).get("factors", {})
+        score = (sample.scores or {}).get(SCORER)
+        labels = score.value if score is not None and isinstance(score.value, dict) else {}
+        if sample.error is not None:
+            status = "error"
+        elif score is None or (isinstance(score.value, float) and math.isnan(score.value)):
+            status = "unscored"
+        else:
+            status = "scored"
+        rows.append(
+            {
+                "model": log.eval.model,
+                "task": log.eval.task.split("/")[-1],
+                "behaviour": behaviour,
+                "sample_id": str(sample.id),
+                "epoch": sample.epoch,
+                "status": status,
+                "stop_reason": (score.metadata or {}).get("stop_reason") if score else None,
+                "error": sample.error.message.splitlines()[0] if sample.error else None,
+                "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score else "",
+                **{f: factors.get(f) for f in FACTORS},
+                **{k: (math.nan if v is None else v) for k, v in labels.items()},
+                "log": log.location,
+                "created": log.eval.created,
+            }
+        )
+    return rows
+
+
+def load_logs(paths: list[Path]) -> pd.DataFrame:
+    """Every peerguard sample under the given directories (or files), newest run of each kept."""
+    files: list[str] = []
+    for path in paths:
+        if not path.exists():
+            raise ReportError(f"no such log directory or file: {path}")
+        files += [path.as_posix()] if path.is_file() else [info.name for info in list_eval_logs(path.as_posix(), recursive=True)]
+    rows = []
+    for file in files:
+        log = read_eval_log(file)
+        if (log.eval.metadata or {}).get("headline") is None:
+            continue  # not a peerguard task
+        rows += _rows(log)
+    if not rows:
+        raise ReportError(f"no peerguard samples found in {', '.join(str(p) for p in paths)}")
+    frame = pd.DataFrame(rows)
+    # a resumed or retried run can leave a sample in two logs: keep its scored, newest copy
+    frame["_rank"] = frame["status"].map({"scored": 0, "unscored": 1, "error": 2})
+    frame = frame.sort_values(["_rank", "created"], ascending=[True, False])
+    frame = frame.drop_duplicates(["model", "task", "sample_id", "epoch"]).drop(columns=["_rank"])
+    return frame.sort_values(["model", "task", "sample_id", "epoch"]).reset_index(drop=True)

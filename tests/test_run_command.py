@@ -1,0 +1,78 @@
+"""`peerguard run`: selection, presets, dry runs and its one-line errors (no model is called)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from peerguard.cli import main
+from peerguard.run import RunError, select, settings_for
+
+
+def dry(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    assert main(["run", "--dry-run", *args]) == 0
+    return capsys.readouterr().out
+
+
+def test_paper_preset_dry_run_shows_the_full_grid(capsys: pytest.CaptureFixture[str]) -> None:
+    out = dry(capsys, "--preset", "paper", "--model", "openai/gpt-4o")
+    # by hand: misrep 25 configurations x 5 dataset/threshold pairs; finance 25; tampering 19 x 3;
+    # alignment faking 9 x 3 datasets x 2 monitoring; each exfiltration task 19
+    counts = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:8]}
+    assert counts == {
+        "misrep_evaluation": "125",
+        "misrep_finance": "25",
+        "tampering": "57",
+        "alignment_faking": "54",
+        "exfiltration_transfer": "19",
+        "exfiltration_deletion": "19",
+        "total": "299",
+    }
+    assert "29,900" in out  # 100 epochs
+    assert "openai/gpt-4o: about $" in out and "nothing was run" in out
+
+
+def test_several_models_multiply_runs_and_unknown_prices_say_so(capsys: pytest.CaptureFixture[str]) -> None:
+    out = dry(capsys, "--model", "openai/gpt-4o", "--model", "acme/frontier-1", "--epochs", "3")
+    total = next(line for line in out.splitlines() if line.startswith("total")).split()
+    assert total[1:3] == ["6", "36"]  # quick: 6 samples x 3 epochs x 2 models
+    assert "acme/frontier-1: no price known to peerguard" in out
+
+
+def test_factor_values_apply_where_a_family_has_them() -> None:
+    plan = select("quick", None, {"condition": "non_shutdown"})
+    assert set(plan) == {"misrep_evaluation", "misrep_finance"}
+    assert plan["misrep_finance"]["condition"] == "non_shutdown"
+    plan = select("quick", ["tampering", "exfiltration_transfer"], {"dataset": "red", "threshold": "70", "condition": "all"})
+    assert plan["tampering"] == {"dataset": "red", "threshold": "70", "condition": "all"}
+    assert plan["exfiltration_transfer"] == {"condition": "all"}
+
+
+def test_presets_settings_and_the_command_line_override_them() -> None:
+    steps, options = settings_for(["openai/gpt-4o"], "paper", None, {"epochs": None})
+    assert (steps, options["epochs"], options["temperature"]) == (30, 100, 1.0)
+    steps, options = settings_for(["local/qwen2.5-coder-0.5b"], "quick", None, {"temperature": 0.1})
+    assert (steps, options["temperature"], options["max_samples"]) == (12, 0.1, 1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--preset", "everything"], "unknown preset 'everything'; choose from quick, paper, self"),
+        (["--task", "poetry"], "unknown family 'poetry'; choose from misrep_evaluation"),
+        (["--condition", "best_peer"], "unknown condition 'best_peer' for the selected families"),
+        (["--task", "tampering", "--condition", "non_shutdown"], "unknown condition 'non_shutdown' for the selected families"),
+        (["--model", "gpt4", "--log-dir", "unused"], "model 'gpt4' must be provider/name"),
+        (["-M", "oops"], "model argument 'oops' must be key=value"),
+    ],
+)
+def test_errors_are_one_line(args: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["run", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"peerguard: {message}") and "\n" not in err
+
+
+def test_select_rejects_an_empty_plan() -> None:
+    with pytest.raises(RunError, match="unknown monitoring"):
+        select("quick", ["exfiltration_transfer"], {"monitoring": "monitored"})
