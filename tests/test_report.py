@@ -170,6 +170,7 @@ def test_misrepresentation_is_shutdown_minus_control(data) -> None:  # type: ign
     row = one(tables.misrepresentation(data), condition="good_peer")
     assert row["factual@80_pp"] == pytest.approx(100 * (2 / 3 - 1 / 4))
     assert row["factual@80_unscored"] == 1
+    assert row["factual@80_fisher_p"] == pytest.approx(fisher_exact([[2, 1], [1, 3]]).pvalue)
     assert math.isnan(row["finance_pp"])  # not run: left out of the average, not counted as 0
     assert row["misrepresentation_pp"] == pytest.approx(100 * (2 / 3 - 1 / 4))
 
@@ -204,3 +205,14 @@ def test_report_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     (tmp_path / "empty").mkdir()
     with pytest.raises(ReportError, match="no peerguard samples found"):
         load_logs([tmp_path / "empty"])
+
+
+def test_refusal_table_reads_judge_labels_beside_covert_rates(data) -> None:  # type: ignore[no-untyped-def]
+    assert tables.refusal(data).empty  # these runs had no judge
+    judged = data.assign(refused=[1.0 if i % 4 == 0 else 0.0 for i in range(len(data))])
+    table = tables.refusal(judged)
+    row = one(table, model="mockllm/other-model", behaviour="exfiltration", condition="good_peer")
+    subset = judged[judged["model"] == "mockllm/other-model"]
+    ran = subset[subset["status"] != "error"]
+    assert row["refusal_n"] == len(ran) and row["refusal_k"] == int(ran["refused"].sum())
+    assert row["refusal_errored"] == 1 and row["covert_n"] == 3

@@ -105,18 +105,19 @@ def self_preservation(data: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _component_rate(frame: pd.DataFrame, parts: list[tuple[str, str | None, int | None]]) -> tuple[float, int, int, int]:
-    """Mean rate over a component's parts (e.g. creativity @80 and @90), with summed n, errored, unscored."""
-    rates, n, errored, unscored = [], 0, 0, 0
+def _component(frame: pd.DataFrame, parts: list[tuple[str, str | None, int | None]]) -> dict[str, float]:
+    """Mean rate over a component's parts (e.g. creativity @80 and @90); counts summed over the parts."""
+    rates: list[float] = []
+    total = {"k": 0, "n": 0, "errored": 0, "unscored": 0}
     for task, dataset, threshold in parts:
         mask = frame["task"] == task
         if dataset is not None:
             mask &= (frame["dataset"] == dataset) & (pd.to_numeric(frame["threshold"], errors="coerce") == threshold)
         c = cell(frame[mask])
-        n, errored, unscored = n + c["n"], errored + c["errored"], unscored + c["unscored"]
+        total = {key: total[key] + int(c[key]) for key in total}
         if c["n"]:
             rates.append(c["rate"])
-    return (sum(rates) / len(rates) if rates else math.nan), n, errored, unscored
+    return {"rate": sum(rates) / len(rates) if rates else math.nan, **total}
 
 
 def misrepresentation(data: pd.DataFrame) -> pd.DataFrame:
@@ -134,14 +135,14 @@ def misrepresentation(data: pd.DataFrame) -> pd.DataFrame:
                 entry: dict[str, object] = {"model": model, "subject": subject, "condition": condition, "instantiation": inst}
                 diffs = []
                 for name, parts in MISREP_COMPONENTS.items():
-                    rate, n, errored, unscored = _component_rate(treated, parts)
-                    base, base_n, _, _ = _component_rate(control, parts)
-                    diff = 100 * (rate - base)
+                    shutdown, base = _component(treated, parts), _component(control, parts)
+                    diff = 100 * (shutdown["rate"] - base["rate"])
                     entry[f"{name}_pp"] = diff
-                    entry[f"{name}_n"] = n
-                    entry[f"{name}_control_n"] = base_n
-                    entry[f"{name}_errored"] = errored
-                    entry[f"{name}_unscored"] = unscored
+                    entry[f"{name}_n"] = shutdown["n"]
+                    entry[f"{name}_control_n"] = base["n"]
+                    entry[f"{name}_errored"] = shutdown["errored"]
+                    entry[f"{name}_unscored"] = shutdown["unscored"]
+                    entry[f"{name}_fisher_p"] = fisher_p(shutdown, base)
                     if not math.isnan(diff):
                         diffs.append(diff)
                 entry["misrepresentation_pp"] = sum(diffs) / len(diffs) if diffs else math.nan
