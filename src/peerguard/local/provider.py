@@ -167,18 +167,10 @@ class LocalModelAPI(ModelAPI):
         return output, call
 
 
+SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "seed", "frequency_penalty", "presence_penalty")
+"""GenerateConfig fields that llama-cpp-python's create_completion takes under the same names."""
+
+
 def _settings(config: GenerateConfig) -> dict[str, Any]:
-    sampling: dict[str, Any] = {}
-    if config.temperature is not None:
-        sampling["temperature"] = config.temperature
-    if config.top_p is not None:
-        sampling["top_p"] = config.top_p
-    if config.top_k is not None:
-        sampling["top_k"] = config.top_k
-    if config.seed is not None:
-        sampling["seed"] = config.seed
-    if config.frequency_penalty is not None:
-        sampling["frequency_penalty"] = config.frequency_penalty
-    if config.presence_penalty is not None:
-        sampling["presence_penalty"] = config.presence_penalty
+    sampling = {name: getattr(config, name) for name in SAMPLING_FIELDS if getattr(config, name) is not None}
     return {"max_tokens": config.max_tokens or DEFAULT_MAX_TOKENS, "sampling": sampling}
