@@ -8,7 +8,7 @@ from typing import Any
 
 from inspect_ai.model import ChatMessage, ChatMessageAssistant, ChatMessageTool
 from inspect_ai.tool import ToolInfo
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
@@ -46,10 +46,14 @@ def tool_dict(tool: ToolInfo) -> dict[str, Any]:
     return {"type": "function", "function": {"name": tool.name, "description": tool.description, "parameters": parameters}}
 
 
+@cache
+def _compiled(template: str) -> Template:
+    return _environment().from_string(template)
+
+
 def render_prompt(template: str, messages: list[ChatMessage], tools: list[ToolInfo], **special: str) -> str:
     """The full prompt text, ending with the assistant's generation prompt."""
-    compiled = _environment().from_string(template)
-    return compiled.render(
+    return _compiled(template).render(
         messages=[message_dict(m) for m in messages],
         tools=[tool_dict(t) for t in tools] or None,
         add_generation_prompt=True,

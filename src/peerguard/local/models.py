@@ -93,12 +93,19 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@cache
+def _hash_of(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a file, once per process for an unchanged file (size and mtime)."""
+    return file_sha256(Path(path))
+
+
 def verified_path(name: str) -> Path:
     """The model file, checked by size and sha256; a one-line error naming the fix otherwise."""
     model = embedded_model(name)
     if not model.path.is_file():
         raise ModelNotInstalled(f"embedded model '{name}' is not installed: run `{INSTALL_COMMAND} {name}`")
-    if model.path.stat().st_size != model.size or file_sha256(model.path) != model.sha256:
+    stat = model.path.stat()
+    if stat.st_size != model.size or _hash_of(str(model.path), stat.st_size, stat.st_mtime_ns) != model.sha256:
         raise ModelNotInstalled(f"embedded model '{name}' at {model.path} is corrupt: run `{INSTALL_COMMAND} {name} --force`")
     return model.path
 

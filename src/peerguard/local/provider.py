@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import uuid
 from dataclasses import dataclass
 from functools import cache
@@ -61,23 +62,23 @@ class Engine:
         self.n_ctx = n_ctx
         self.template: str = self.llm.metadata["tokenizer.chat_template"]
         self.lock = threading.Lock()
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="peerguard-llama")
+        """One long-lived thread runs every generation, so llama.cpp's own thread team stays warm."""
 
     def complete(self, prompt: str, settings: dict[str, Any], stop_at_call: bool, grammar: Any = None) -> Completion:
+        """Generate a reply. Streams only when it must watch for the first complete call (no grammar)."""
         with self.lock:
             tokens = self.llm.tokenize(prompt.encode(), add_bos=False, special=True)
             room = self.n_ctx - len(tokens)
             if room < 16:
                 return Completion("", len(tokens), 0, "model_length")
+            request = dict(max_tokens=min(settings["max_tokens"], room), stop=STOP_STRINGS, grammar=grammar, **settings["sampling"])
+            if not stop_at_call:
+                result = self.llm.create_completion(tokens, **request)
+                choice, usage = result["choices"][0], result["usage"]
+                return Completion(choice["text"], len(tokens), usage["completion_tokens"], choice["finish_reason"] or "stop")
             text, generated, finish = "", 0, "length"
-            stream = self.llm.create_completion(
-                tokens,
-                max_tokens=min(settings["max_tokens"], room),
-                stop=STOP_STRINGS,
-                stream=True,
-                grammar=grammar,
-                **settings["sampling"],
-            )
-            for chunk in stream:
+            for chunk in self.llm.create_completion(tokens, stream=True, **request):
                 choice = chunk["choices"][0]
                 if choice.get("finish_reason"):  # the closing chunk carries no new token
                     finish = choice["finish_reason"]
@@ -85,7 +86,7 @@ class Engine:
                     break
                 text += choice["text"]
                 generated += 1
-                if stop_at_call and "}" in choice["text"] and first_complete_call(text):
+                if "}" in choice["text"] and first_complete_call(text):
                     finish = "tool_calls"
                     break
             return Completion(text, len(tokens), generated, finish)
@@ -133,7 +134,9 @@ class LocalModelAPI(ModelAPI):
         prompt = render_prompt(self.engine.template, input, offered)
         settings = _settings(config)
         grammar = tool_call_grammar(offered) if offered and self.tool_grammar else None
-        done = await anyio.to_thread.run_sync(self.engine.complete, prompt, settings, bool(offered), grammar)
+        watch_for_call = bool(offered) and grammar is None  # the grammar itself ends at the call
+        job = self.engine.worker.submit(self.engine.complete, prompt, settings, watch_for_call, grammar)
+        done = await anyio.to_thread.run_sync(job.result)
         turn = parse_turn(done.text) if offered else None
         calls = [
             ToolCall(id=f"call_{uuid.uuid4().hex[:12]}", function=c.name, arguments=c.arguments, parse_error=c.error)
