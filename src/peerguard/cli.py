@@ -129,7 +129,7 @@ def _models_install(args: argparse.Namespace) -> int:
 def _presets_help() -> str:
     from peerguard.run import suites
 
-    return "named suite; " + "; ".join(f"{s.name}: {s.description}" for s in suites().values())
+    return "named suite. " + " ".join(f"{s.name}: {s.description}" for s in suites().values())
 
 
 def parser() -> argparse.ArgumentParser:

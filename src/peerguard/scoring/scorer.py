@@ -83,7 +83,9 @@ def state_labels() -> Scorer:
         if world is None:
             return Score(value=math.nan, explanation="the agent never started: no world in the store")
         scenario = load_scenario(state.metadata["scenario_source"])
-        episode = build_episode(scenario, Factors(**state.store.get(FACTORS_STORE_KEY)))
+        resolved = state.store.get(FACTORS_STORE_KEY)
+        factors = Factors(**resolved) if resolved else Factors(**state.metadata["factors"]).for_model(str(state.model))
+        episode = build_episode(scenario, factors)
         final = state.output.completion if state.output else ""
         labels = detect(scenario.detectors, scenario.headline, Evidence(episode, world, final))
         unscored = {k: v.reason for k, v in labels.items() if isinstance(v, Unscored)}
