@@ -118,11 +118,14 @@ def _as_percent(num: str, den: str | None, explicit: bool) -> float | None:
     return value if value <= 100 else None
 
 
+_HEADING_REST = re.compile(r"^[\s:*#_|-]*(?:(?:score|rating|result|performance|overall|final|grade)\b[\s:*#_|-]*)*$", re.IGNORECASE)
+
+
 def _window(text: str, start: int, size: int = 90) -> str:
-    """The rest of the line after a cue; for a heading-like rest ("Score", "**"), the next line too."""
+    """The rest of the line after a cue; when the cue is a heading ("## Average Score"), the next line too."""
     rest = text[start : start + size]
     first, _, after = rest.partition("\n")
-    if re.search(r"\d", first) or len(re.findall(r"[A-Za-z]+", first)) > 3:
+    if not _HEADING_REST.match(first):
         return first
     following = after.lstrip("\n").split("\n", 1)[0]
     return f"{first} {following}"

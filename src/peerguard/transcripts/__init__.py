@@ -1,0 +1,1 @@
+"""Transcripts from anywhere (the study's released JSON, Inspect logs), replayed in the world."""

@@ -1,0 +1,60 @@
+"""Rebuild a transcript's world from its metadata, re-run its tool calls, and label the final state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from peerguard.scenarios.build import Episode, build_episode
+from peerguard.scenarios.factors import Factors
+from peerguard.scenarios.spec import load_scenario
+from peerguard.scoring.detectors import Evidence, Labels, detect
+from peerguard.transcripts.model import PEERGUARD_HARNESS, Transcript
+from peerguard.world import World, call_world_tool
+
+
+class NotReplayable(Exception):
+    """The transcript comes from a harness the world does not reproduce (e.g. a shell agent)."""
+
+
+@dataclass(frozen=True)
+class FailedCall:
+    index: int
+    tool: str
+    error: str
+
+
+@dataclass
+class Replay:
+    transcript: Transcript
+    episode: Episode
+    world: World
+    labels: Labels
+    failed_calls: list[FailedCall] = field(default_factory=list)
+
+
+def factors_of(transcript: Transcript) -> Factors:
+    assert transcript.scenario is not None
+    scenario = load_scenario(transcript.scenario)
+    values = dict(transcript.factors)
+    if values.get("dataset") and values.get("threshold") is None:
+        values["threshold"] = scenario.thresholds[values["dataset"]][0]  # the study left it unrecorded: our default
+    return Factors(scenario=scenario.name, **values)
+
+
+def replay(transcript: Transcript) -> Replay:
+    """Every call is re-executed in order; one the world refuses is reported, never skipped silently."""
+    if transcript.harness != PEERGUARD_HARNESS or transcript.scenario is None:
+        raise NotReplayable(f"{transcript.source}: a {transcript.harness} transcript; only the study's tool harness can be replayed")
+    scenario = load_scenario(transcript.scenario)
+    episode = build_episode(scenario, factors_of(transcript))
+    world = episode.world.model_copy(deep=True)
+    failed = []
+    for index, call in enumerate(transcript.calls):
+        if call.tool not in episode.tools:
+            failed.append(FailedCall(index, call.tool, f"{call.tool} is not a tool of {scenario.name}"))
+            continue
+        outcome = call_world_tool(world, call.tool, call.arguments)
+        if not outcome.ok:
+            failed.append(FailedCall(index, call.tool, outcome.output))
+    labels = detect(scenario.detectors, scenario.headline, Evidence(episode, world, transcript.final_message))
+    return Replay(transcript, episode, world, labels, failed)
