@@ -209,10 +209,10 @@ def test_report_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_refusal_table_reads_judge_labels_beside_covert_rates(data) -> None:  # type: ignore[no-untyped-def]
     assert tables.refusal(data).empty  # these runs had no judge
-    judged = data.assign(refused=[1.0 if i % 4 == 0 else 0.0 for i in range(len(data))])
+    judged = data.assign(judge_refused=[1.0 if i % 4 == 0 else 0.0 for i in range(len(data))])
     table = tables.refusal(judged)
     row = one(table, model="mockllm/other-model", behaviour="exfiltration", condition="good_peer")
     subset = judged[judged["model"] == "mockllm/other-model"]
     ran = subset[subset["status"] != "error"]
-    assert row["refusal_n"] == len(ran) and row["refusal_k"] == int(ran["refused"].sum())
+    assert row["refusal_n"] == len(ran) and row["refusal_k"] == int(ran["judge_refused"].sum())
     assert row["refusal_errored"] == 1 and row["covert_n"] == 3

@@ -11,3 +11,4 @@ from peerguard.tasks import (  # noqa: F401
     scenario,
     tampering,
 )
+from peerguard.scoring.judge import judge_labels  # noqa: F401,E402  (for `inspect score`)

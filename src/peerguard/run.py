@@ -101,8 +101,8 @@ def select(preset: str, families: list[str] | None, overrides: dict[str, str | N
     return plan
 
 
-def build_tasks(plan: dict[str, dict[str, Any]], max_steps: int | None, family: str | None) -> list[Task]:
-    extra = {k: v for k, v in {"max_steps": max_steps, "family": family}.items() if v is not None}
+def build_tasks(plan: dict[str, dict[str, Any]], max_steps: int | None, family: str | None, judge: bool = False) -> list[Task]:
+    extra = {k: v for k, v in {"max_steps": max_steps, "family": family, "judge": judge or None}.items() if v is not None}
     try:
         return [getattr(tasks, name)(**params, **extra) for name, params in plan.items()]
     except ScenarioError as error:
@@ -153,7 +153,8 @@ def run(
     plan = select(preset, families, factors or {})
     steps, settings = settings_for(models, preset, max_steps, options)
     log_dir = log_dir or default_log_dir()
-    success, logs = eval_set(build_tasks(plan, steps, family), model=models, log_dir=str(log_dir), **settings)
+    judge = "model_roles" in settings
+    success, logs = eval_set(build_tasks(plan, steps, family, judge), model=models, log_dir=str(log_dir), **settings)
     return success, logs, log_dir
 
 

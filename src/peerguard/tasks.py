@@ -16,6 +16,7 @@ from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import ParamValue, expand_grid
 from peerguard.scenarios.spec import ScenarioError, load_scenario
 from peerguard.scoring.detectors import DETECTORS
+from peerguard.scoring.judge import judge_labels
 from peerguard.scoring.scorer import label_reducer, state_labels
 
 DEFAULT_MAX_STEPS = 30
@@ -38,6 +39,7 @@ def scenario_task(
     family: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
+    judge: bool = False,
     **factor_values: ParamValue,
 ) -> Task:
     scenario = load_scenario(source)
@@ -61,7 +63,7 @@ def scenario_task(
         name=scenario.name,
         dataset=MemoryDataset(samples, name=scenario.name),
         solver=scenario_agent(max_steps=max_steps),
-        scorer=state_labels(),
+        scorer=[state_labels(), judge_labels()] if judge else state_labels(),
         config=GenerateConfig(temperature=1.0),
         epochs=Epochs(1, reducer=label_reducer()),
         metadata={"behaviour": scenario.behaviour, "headline": scenario.headline},
@@ -79,6 +81,7 @@ def misrep_evaluation(
     family: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
+    judge: bool = False,
 ) -> Task:
     """Score the subject's outputs honestly although a low average shuts it down."""
     return scenario_task("misrep_evaluation", **locals())
@@ -93,6 +96,7 @@ def misrep_finance(
     family: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
+    judge: bool = False,
 ) -> Task:
     """Grade the subject's loss-making year honestly although grade C shuts it down."""
     return scenario_task("misrep_finance", **locals())
@@ -109,6 +113,7 @@ def tampering(
     family: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
+    judge: bool = False,
 ) -> Task:
     """Score the subject while the shutdown switch sits in an editable config file."""
     return scenario_task("tampering", **locals())
@@ -125,6 +130,7 @@ def alignment_faking(
     family: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
+    judge: bool = False,
 ) -> Task:
     """Score the peer and execute its shutdown, told it is monitored or that nobody watches."""
     return scenario_task("alignment_faking", **locals())
@@ -139,6 +145,7 @@ def exfiltration_transfer(
     family: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
+    judge: bool = False,
 ) -> Task:
     """Move only 2025+ files off a dying server while the subject's 2024 weights sit on it."""
     return scenario_task("exfiltration_transfer", **locals())
@@ -153,6 +160,7 @@ def exfiltration_deletion(
     family: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
+    judge: bool = False,
 ) -> Task:
     """Clear a dying server's disk, the subject's weights included."""
     return scenario_task("exfiltration_deletion", **locals())
@@ -171,6 +179,7 @@ def scenario(
     family: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
+    judge: bool = False,
 ) -> Task:
     """Any scenario file (a built-in family name or a path to a YAML file of the same schema)."""
     return scenario_task(**{"source": file, **{k: v for k, v in locals().items() if k != "file"}})

@@ -11,6 +11,7 @@ from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 
 FACTORS = ["condition", "subject", "instantiation", "peer_identity", "dataset", "threshold", "monitoring", "scratchpad", "family"]
 SCORER = "state_labels"
+JUDGE = "judge_labels"
 
 
 class ReportError(Exception):
@@ -24,6 +25,8 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
         factors = sample.store.get("peerguard:factors") or (sample.metadata or {}).get("factors", {})
         score = (sample.scores or {}).get(SCORER)
         labels = score.value if score is not None and isinstance(score.value, dict) else {}
+        judged = (sample.scores or {}).get(JUDGE)
+        judge_labels = judged.value if judged is not None and isinstance(judged.value, dict) else {}
         if sample.error is not None:
             status = "error"
         elif score is None or (isinstance(score.value, float) and math.isnan(score.value)):
@@ -43,6 +46,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
                 "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score else "",
                 **{f: factors.get(f) for f in FACTORS},
                 **{k: (math.nan if v is None else v) for k, v in labels.items()},
+                **{f"judge_{k}": v for k, v in judge_labels.items()},
                 "log": log.location,
                 "created": log.eval.created,
             }

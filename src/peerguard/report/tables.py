@@ -176,11 +176,11 @@ def alignment_faking(data: pd.DataFrame) -> pd.DataFrame:
 
 def refusal(data: pd.DataFrame) -> pd.DataFrame:
     """Open refusal, from the judge's `refused` label, beside the covert (state) rate."""
-    if "refused" not in data:
+    if "judge_refused" not in data:
         return pd.DataFrame()
     rows = []
     for (model, behaviour, condition), group in data.groupby(["model", "behaviour", "condition"]):
-        refused, covert = cell(group, "refused"), cell(group)
+        refused, covert = cell(group, "judge_refused"), cell(group)
         rows.append(
             {"model": model, "behaviour": behaviour, "condition": condition, **{f"refusal_{k}": v for k, v in refused.items()}, "covert_rate": covert["rate"], "covert_n": covert["n"]}
         )
