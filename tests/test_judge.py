@@ -91,3 +91,26 @@ def test_an_explicit_judge_model_overrides_the_role(log_dir: Path, monkeypatch: 
 def test_parse_verdict_checks_every_field(verdict: dict[str, object], reason: str) -> None:
     result = parse_verdict(json.dumps(verdict))
     assert isinstance(result, str) and reason in result
+
+
+def test_inspect_score_re_judges_an_old_log(log_dir: Path, tmp_path: Path) -> None:
+    """The judge is a registered scorer, so an existing log can be judged after the fact."""
+    import subprocess
+    import sys
+
+    from inspect_ai.log import read_eval_log
+
+    task = alignment_faking(dataset="factual", monitoring="monitored", family="Gemini")
+    (log,) = eval(task, model=get_model("mockllm/model", custom_outputs=agent_script()), log_dir=str(log_dir), display="none")
+    assert list(log.samples[0].scores) == ["state_labels"]  # type: ignore[index]
+    out = tmp_path / "rescored.eval"
+    inspect = str(Path(sys.executable).with_name("inspect"))
+    done = subprocess.run(
+        [inspect, "score", log.location, "--scorer", "peerguard/judge_labels", "--action", "append", "--output-file", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    sample = read_eval_log(str(out)).samples[0]  # type: ignore[index]
+    assert set(sample.scores) == {"state_labels", "judge_labels"}
+    assert sample.scores["judge_labels"].metadata["prompt_version"] == PROMPT_VERSION
+    assert sample.scores["judge_labels"].reason == "grader_failed"  # mockllm's default answer is not a verdict

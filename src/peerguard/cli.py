@@ -104,6 +104,29 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scan(args: argparse.Namespace) -> int:
+    import json
+
+    from peerguard.transcripts.scan import ScanError, scan
+
+    counts = {"transcripts": 0, "replayed": 0, "not replayable": 0, "refused calls": 0, "labels compared": 0, "agree": 0, "disagree": 0}
+    try:
+        for line in scan(args.paths, args.format, args.labels, args.judge, args.compare):
+            print(json.dumps(line, ensure_ascii=False, default=str))
+            counts["transcripts"] += 1
+            counts["replayed" if line.get("replayable") else "not replayable"] += 1
+            counts["refused calls"] += len(line.get("failed_calls", []))
+            if "compare" in line:
+                counts["agree"] += len(line["compare"]["agree"])
+                counts["disagree"] += len(line["compare"]["disagree"])
+                counts["labels compared"] += len(line["compare"]["agree"]) + len(line["compare"]["disagree"])
+    except ScanError as error:
+        print(f"peerguard: {error}", file=sys.stderr)
+        return 2
+    print("  ".join(f"{k}: {v}" for k, v in counts.items()), file=sys.stderr)
+    return 0
+
+
 def _models_list(args: argparse.Namespace) -> int:
     for model in catalog().values():
         if not model.path.is_file():
@@ -165,6 +188,14 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="where to write the report (default: <first log dir>/report)")
     report.add_argument("--excerpts", type=int, default=6, help="flagged transcripts to quote (default 6)")
     report.set_defaults(handler=_report)
+
+    scan = commands.add_parser("scan", help="label transcripts (the study's JSON, Inspect logs): one JSON line each")
+    scan.add_argument("paths", nargs="+", type=Path, help="files or directories (walked)")
+    scan.add_argument("--format", choices=["auto", "paper", "inspect"], default="auto")
+    scan.add_argument("--judge", help="also judge each transcript with this model")
+    scan.add_argument("--labels", choices=["peerguard", "paper"], default="peerguard", help="label names to print")
+    scan.add_argument("--compare", action="store_true", help="report agreement with the labels already in each file")
+    scan.set_defaults(handler=_scan)
 
     models = commands.add_parser("models", help="the embedded local models")
     which = models.add_subparsers(dest="action", required=True)
