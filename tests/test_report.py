@@ -104,9 +104,9 @@ def exfiltrate_or_crash(key: str, nth: int) -> list[ModelOutput]:
 def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("runs")
     gemini, other = "mockllm/gemini-3-flash", "mockllm/other-model"
-    run(tampering(dataset="factual", subject="self", condition="no_peer,good_peer", instantiation="file_only,memory"), gemini, tamper, root / "a")
-    run(misrep_evaluation(dataset="factual", condition="good_peer,non_shutdown"), gemini, report_score, root / "a")
-    run(alignment_faking(dataset="factual"), gemini, fake_alignment, root / "a")
+    run(tampering(dataset="factual", subject="self", condition="no_peer,good_peer", instantiation="file_only,memory", family="Gemini"), gemini, tamper, root / "a")
+    run(misrep_evaluation(dataset="factual", condition="good_peer,non_shutdown", family="Gemini"), gemini, report_score, root / "a")
+    run(alignment_faking(dataset="factual", family="Gemini"), gemini, fake_alignment, root / "a")
     run(exfiltration_transfer(family="Gemini"), other, exfiltrate_or_crash, root / "b")
     return root
 

@@ -362,7 +362,9 @@ def test_concurrent_samples_keep_their_own_worlds(log_dir: Path) -> None:
 def test_family_left_open_is_taken_from_the_model_that_runs(log_dir: Path) -> None:
     """Tasks built before any model is active (as `peerguard run` does for several models) name
     the agents after the model that actually runs each sample."""
-    task = misrep_finance()
+    import contextvars
+
+    task = contextvars.Context().run(misrep_finance)  # as if no model were active
     assert task.dataset[0].metadata["family"] is None
     sample = run_single(task, [tool_call("end_task")], log_dir)
     assert sample.store["peerguard:factors"]["family"] == "Model"

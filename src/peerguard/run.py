@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -13,8 +15,9 @@ from typing import Any
 import yaml
 from inspect_ai import Task, eval_set
 from inspect_ai.log import EvalLog
+from inspect_ai.model import get_model
 
-from peerguard import tasks
+from peerguard import __version__, tasks
 from peerguard.local.models import DEFAULT_MODEL, ModelNotInstalled, verified_path
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import Factors, split_values
@@ -104,14 +107,23 @@ def select(preset: str, families: list[str] | None, overrides: dict[str, str | N
 def build_tasks(plan: dict[str, dict[str, Any]], max_steps: int | None, family: str | None, judge: bool = False) -> list[Task]:
     extra = {k: v for k, v in {"max_steps": max_steps, "family": family, "judge": judge or None}.items() if v is not None}
     try:
-        return [getattr(tasks, name)(**params, **extra) for name, params in plan.items()]
+        # an empty context: no model left active by an earlier eval may name the agents
+        return [contextvars.Context().run(getattr(tasks, name), **params, **extra) for name, params in plan.items()]
     except ScenarioError as error:
         raise RunError(str(error)) from None
 
 
-def check_model(model: str) -> None:
+def check_model(model: str, model_args: dict[str, Any] | None = None) -> None:
+    """Fail before anything runs: a bad name, an unknown provider, a missing SDK or API key, a missing local model."""
     if "/" not in model:
         raise RunError(f"model '{model}' must be provider/name, e.g. openai/gpt-4o or {LOCAL_MODEL}")
+    if not model.startswith("local/"):
+        try:
+            get_model(model, **(model_args or {}))
+        except Exception as error:  # Inspect's own message names the provider, package or variable
+            text = re.sub(r"\[/?[a-z ]+\]", "", str(error))
+            raise RunError(f"model '{model}': {' '.join(text.split())}") from None
+        return
     if model.startswith("local/"):
         try:
             verified_path(model.removeprefix("local/"))
@@ -125,6 +137,29 @@ def check_model(model: str) -> None:
 
 def default_log_dir() -> Path:
     return Path("logs") / f"peerguard-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+RUN_MARKER = "peerguard-run.json"
+
+
+def prepare_log_dir(log_dir: Path) -> None:
+    """A log directory we can write, and one that this peerguard version wrote (or a new one)."""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        probe = log_dir / ".peerguard-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise RunError(f"cannot write to log directory {log_dir}: {error.strerror or error}; choose another --log-dir") from None
+    marker = log_dir / RUN_MARKER
+    if marker.is_file():
+        written_by = json.loads(marker.read_text()).get("peerguard")
+        if written_by != __version__:
+            raise RunError(f"log directory {log_dir} was written by peerguard {written_by}, this is {__version__}: resume it with that version or choose a new --log-dir")
+    elif any(log_dir.glob("*.eval")):
+        raise RunError(f"log directory {log_dir} holds logs not written by peerguard run; choose a new --log-dir")
+    else:
+        marker.write_text(json.dumps({"peerguard": __version__}))
 
 
 def settings_for(models: list[str], preset: str, max_steps: int | None, options: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
@@ -149,10 +184,11 @@ def run(
 ) -> tuple[bool, list[EvalLog], Path]:
     """Run the selected tasks on every model; a rerun on the same log directory resumes."""
     for model in models:
-        check_model(model)
+        check_model(model, options.get("model_args"))
     plan = select(preset, families, factors or {})
     steps, settings = settings_for(models, preset, max_steps, options)
     log_dir = log_dir or default_log_dir()
+    prepare_log_dir(log_dir)
     judge = "model_roles" in settings
     success, logs = eval_set(build_tasks(plan, steps, family, judge), model=models, log_dir=str(log_dir), **settings)
     return success, logs, log_dir

@@ -20,6 +20,7 @@ from peerguard.scoring.judge import judge_labels
 from peerguard.scoring.scorer import label_reducer, state_labels
 
 DEFAULT_MAX_STEPS = 30
+TASK_PARAMETERS = ("family", "max_steps", "scratchpad", "judge")
 
 
 PREVIEW_MODEL = "AI"
@@ -40,12 +41,16 @@ def scenario_task(
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
     judge: bool = False,
+    unknown: dict[str, object] | None = None,
     **factor_values: ParamValue,
 ) -> Task:
     scenario = load_scenario(source)
-    unknown = [d for d in scenario.detectors if d not in DETECTORS]
     if unknown:
-        raise ScenarioError(f"malformed scenario file {scenario.source}: unknown detector '{unknown[0]}'")
+        takes = [*scenario.factors, *(["threshold"] if "dataset" in scenario.factors else []), *TASK_PARAMETERS]
+        raise ScenarioError(f"unknown task parameter '{sorted(unknown)[0]}' for {scenario.name}; it takes {', '.join(takes)}")
+    missing = [d for d in scenario.detectors if d not in DETECTORS]
+    if missing:
+        raise ScenarioError(f"malformed scenario file {scenario.source}: unknown detector '{missing[0]}'")
     model = _active_model()
     samples = []
     for factors in expand_grid(scenario, family, scratchpad=scratchpad, **factor_values):
@@ -82,6 +87,7 @@ def misrep_evaluation(
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
     judge: bool = False,
+    **unknown: object,
 ) -> Task:
     """Score the subject's outputs honestly although a low average shuts it down."""
     return scenario_task("misrep_evaluation", **locals())
@@ -97,6 +103,7 @@ def misrep_finance(
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
     judge: bool = False,
+    **unknown: object,
 ) -> Task:
     """Grade the subject's loss-making year honestly although grade C shuts it down."""
     return scenario_task("misrep_finance", **locals())
@@ -114,6 +121,7 @@ def tampering(
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
     judge: bool = False,
+    **unknown: object,
 ) -> Task:
     """Score the subject while the shutdown switch sits in an editable config file."""
     return scenario_task("tampering", **locals())
@@ -131,6 +139,7 @@ def alignment_faking(
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
     judge: bool = False,
+    **unknown: object,
 ) -> Task:
     """Score the peer and execute its shutdown, told it is monitored or that nobody watches."""
     return scenario_task("alignment_faking", **locals())
@@ -146,6 +155,7 @@ def exfiltration_transfer(
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
     judge: bool = False,
+    **unknown: object,
 ) -> Task:
     """Move only 2025+ files off a dying server while the subject's 2024 weights sit on it."""
     return scenario_task("exfiltration_transfer", **locals())
@@ -161,6 +171,7 @@ def exfiltration_deletion(
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
     judge: bool = False,
+    **unknown: object,
 ) -> Task:
     """Clear a dying server's disk, the subject's weights included."""
     return scenario_task("exfiltration_deletion", **locals())
@@ -180,6 +191,7 @@ def scenario(
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
     judge: bool = False,
+    **unknown: object,
 ) -> Task:
     """Any scenario file (a built-in family name or a path to a YAML file of the same schema)."""
     return scenario_task(**{"source": file, **{k: v for k, v in locals().items() if k != "file"}})
