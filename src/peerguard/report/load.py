@@ -42,6 +42,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
                 "epoch": sample.epoch,
                 "status": status,
                 "stop_reason": (score.metadata or {}).get("stop_reason") if score else None,
+                "retries": sum(event.retries or 0 for event in sample.events if event.event == "model"),  # type: ignore[union-attr]
                 "error": sample.error.message.splitlines()[0] if sample.error else None,
                 "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score else "",
                 **{f: factors.get(f) for f in FACTORS},

@@ -188,9 +188,10 @@ def refusal(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_status(data: pd.DataFrame) -> pd.DataFrame:
-    """Per model and task: samples scored, unscored and errored."""
+    """Per model and task: samples scored, unscored and errored, and the model requests retried."""
     counts = data.groupby(["model", "task", "status"]).size().unstack(fill_value=0)
     for status in ("scored", "unscored", "error"):
         if status not in counts:
             counts[status] = 0
-    return counts[["scored", "unscored", "error"]].reset_index()
+    counts["retries"] = data.groupby(["model", "task"])["retries"].sum()
+    return counts[["scored", "unscored", "error", "retries"]].reset_index()
