@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,8 +14,9 @@ from typing import Any
 class FaultyServer:
     """Every `fault_every`-th request answers 429 or 500 (alternately); the others call a tool."""
 
-    def __init__(self, fault_every: int) -> None:
+    def __init__(self, fault_every: int, delay: float = 0.0) -> None:
         self.fault_every = fault_every
+        self.delay = delay
         self.requests = 0
         self.faults = 0
         self.lock = threading.Lock()
@@ -23,10 +25,11 @@ class FaultyServer:
         with self.lock:
             self.requests += 1
             number = self.requests
-            if number % self.fault_every == 0:
+            if self.fault_every and number % self.fault_every == 0:
                 self.faults += 1
                 code = 429 if self.faults % 2 else 500
                 return code, {"error": {"message": "injected fault", "type": "rate_limit_error" if code == 429 else "server_error"}}
+        time.sleep(self.delay)
         turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
         tools = [t["function"]["name"] for t in body.get("tools", [])]
         name = "list_files" if turns == 0 and "list_files" in tools else "end_task"
@@ -42,9 +45,9 @@ class FaultyServer:
 
 
 @contextmanager
-def serve(fault_every: int) -> Iterator[tuple[str, FaultyServer]]:
+def serve(fault_every: int = 0, delay: float = 0.0) -> Iterator[tuple[str, FaultyServer]]:
     """Run the server on 127.0.0.1 on a free port; yields its /v1 base URL. Stops by itself."""
-    state = FaultyServer(fault_every)
+    state = FaultyServer(fault_every, delay)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
