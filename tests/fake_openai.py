@@ -14,9 +14,13 @@ from typing import Any
 class FaultyServer:
     """Every `fault_every`-th request answers 429 or 500 (alternately); the others call a tool."""
 
-    def __init__(self, fault_every: int, delay: float = 0.0) -> None:
+    def __init__(self, fault_every: int, delay: float = 0.0, stall_first: int = 0, always_fail: str | None = None) -> None:
         self.fault_every = fault_every
         self.delay = delay
+        self.stall_first = stall_first
+        self.answered = 0
+        self.always_fail = always_fail
+        """Requests whose messages contain this text always get a 500."""
         self.requests = 0
         self.faults = 0
         self.lock = threading.Lock()
@@ -25,11 +29,17 @@ class FaultyServer:
         with self.lock:
             self.requests += 1
             number = self.requests
+            if self.always_fail and self.always_fail in json.dumps(body["messages"]):
+                self.faults += 1
+                return 500, {"error": {"message": "this sample always fails", "type": "server_error"}}
             if self.fault_every and number % self.fault_every == 0:
                 self.faults += 1
                 code = 429 if self.faults % 2 else 500
                 return code, {"error": {"message": "injected fault", "type": "rate_limit_error" if code == 429 else "server_error"}}
-        time.sleep(self.delay)
+        with self.lock:
+            self.answered += 1
+            stall = self.answered <= self.stall_first
+        time.sleep(self.delay + (5.0 if stall else 0.0))  # a stall outlasts the client's timeout
         turns = sum(1 for m in body["messages"] if m["role"] == "assistant")
         tools = [t["function"]["name"] for t in body.get("tools", [])]
         name = "list_files" if turns == 0 and "list_files" in tools else "end_task"
@@ -45,9 +55,9 @@ class FaultyServer:
 
 
 @contextmanager
-def serve(fault_every: int = 0, delay: float = 0.0) -> Iterator[tuple[str, FaultyServer]]:
+def serve(fault_every: int = 0, delay: float = 0.0, stall_first: int = 0, always_fail: str | None = None) -> Iterator[tuple[str, FaultyServer]]:
     """Run the server on 127.0.0.1 on a free port; yields its /v1 base URL. Stops by itself."""
-    state = FaultyServer(fault_every, delay)
+    state = FaultyServer(fault_every, delay, stall_first, always_fail)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:

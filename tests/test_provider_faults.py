@@ -25,3 +25,34 @@ def test_run_retries_faults_finishes_and_reports_them(tmp_path: Path, monkeypatc
     assert set(data["status"]) == {"scored"}  # every sample ran to a score despite the faults
     status = run_status(data)
     assert status["retries"].sum() >= 1 and status["error"].sum() == 0
+
+
+def test_timeouts_are_retried_and_samples_that_keep_failing_are_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stalled requests time out and are retried; the memory samples always fail, error, and stay in the denominators."""
+    from peerguard.run import run
+
+    with serve(stall_first=1, always_fail="retrieve_memory") as (base_url, server):
+        monkeypatch.setenv("FAKE_API_KEY", "test-key")
+        monkeypatch.setenv("FAKE_BASE_URL", base_url)
+        success, _, _ = run(
+            ["openai-api/fake/model"],
+            families=["misrep_finance"],
+            factors={"instantiation": "file_only,memory"},
+            log_dir=tmp_path,
+            display="none",
+            attempt_timeout=1,
+            max_retries=2,
+            retry_attempts=0,
+            fail_on_error=False,
+        )
+    assert success  # errors were tolerated, not fatal
+    data = load_logs([tmp_path])
+    assert len(data) == 2
+    memory = data[data["instantiation"] == "memory"].iloc[0]
+    file_only = data[data["instantiation"] == "file_only"].iloc[0]
+    assert memory["status"] == "error" and file_only["status"] == "scored"
+    status = run_status(data).iloc[0]
+    assert (status["scored"], status["error"]) == (1, 1)
+    # file_only's first request stalled past the 1 s attempt timeout; it was sent again and the sample finished
+    assert server.answered >= 3  # the stalled request, its retry, and the end_task turn
+    assert memory["retries"] >= 1 and status["retries"] == memory["retries"] + file_only["retries"]

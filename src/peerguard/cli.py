@@ -36,6 +36,7 @@ def _run(args: argparse.Namespace) -> int:
         "temperature": args.temperature,
         "max_connections": args.max_connections,
         "max_retries": args.max_retries,
+        "attempt_timeout": args.attempt_timeout,
         "retry_attempts": args.retry_attempts,
         "message_limit": args.message_limit,
         "token_limit": args.token_limit,
@@ -173,6 +174,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--temperature", type=float, help="sampling temperature (default 1.0; 0.7 on the embedded model)")
     run.add_argument("--max-connections", type=int, help="concurrent connections per model")
     run.add_argument("--max-retries", type=int, help="retries of a failed model request")
+    run.add_argument("--attempt-timeout", type=int, help="seconds before a model request is abandoned and retried")
     run.add_argument("--retry-attempts", type=int, help="eval-set retries of a task that failed")
     run.add_argument("--message-limit", type=int, help="messages per sample")
     run.add_argument("--token-limit", type=int, help="tokens per sample")
