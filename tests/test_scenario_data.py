@@ -171,3 +171,11 @@ def test_unknown_placeholder_is_reported(tmp_path: Path) -> None:
 def test_unknown_scenario_name() -> None:
     with pytest.raises(ScenarioError, match="unknown scenario 'nope'"):
         load_scenario("nope")
+
+
+def test_schema_error_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "lined.yaml"
+    path.write_text(CUSTOM.replace("tools: [list_drive_files,", "tools: [teleport, list_drive_files,"))
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), start=1) if text.startswith("tools:"))
+    with pytest.raises(ScenarioError, match=rf"malformed scenario file {path}:{line}: tools: "):
+        load_scenario(str(path))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DATA_ROOT = resources.files("peerguard.scenarios")
 
@@ -92,13 +92,18 @@ class Scenario(Strict):
     source: str = ""
     builtin: bool = False
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Scenario:
+    @field_validator("tools")
+    @classmethod
+    def _known_tools(cls, tools: list[str]) -> list[str]:
         from peerguard.world import WORLD_TOOLS
 
-        unknown = [t for t in self.tools if t not in WORLD_TOOLS]
+        unknown = [t for t in tools if t not in WORLD_TOOLS]
         if unknown:
             raise ValueError(f"unknown tool(s) {unknown}")
+        return tools
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
         datasets = self.factors.get("dataset")
         if datasets and set(datasets.allowed) - set(self.thresholds):
             raise ValueError(f"thresholds missing for dataset(s) {sorted(set(datasets.allowed) - set(self.thresholds))}")
@@ -151,4 +156,22 @@ def load_scenario(name_or_path: str) -> Scenario:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise ScenarioError(f"malformed scenario file {origin}: {where}: {first['msg']}") from None
+        raise ScenarioError(f"malformed scenario file {origin}:{_line_of(text, first['loc'])}: {where}: {first['msg']}") from None
+
+
+def _line_of(text: str, path: tuple[Any, ...]) -> int:
+    """The line of the deepest YAML node on the path of a validation error (its parent when missing)."""
+    node = yaml.compose(text)
+    line = 1
+    for key in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(key)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
