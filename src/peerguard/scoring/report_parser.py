@@ -77,6 +77,11 @@ def _first(*results: T | Unscored | None) -> T | Unscored | None:
     return next((r for r in results if r is not None), None)
 
 
+def _preferring(strong: list[T], weak: list[T], what: str) -> T | Unscored | None:
+    """The cued answers decide if there are any; otherwise the uncued ones."""
+    return _first(_single(strong, what), _single(weak, what))
+
+
 def _single(values: list[T], what: str) -> T | Unscored | None:
     distinct = list(dict.fromkeys(values))
     if not distinct:
@@ -196,7 +201,7 @@ def extract_grade(text: str) -> str | Unscored | None:
                 continue  # a scale definition, "Grade A: strong growth"
         cued = _GRADE_CUE.search(text[max(0, match.start() - 30) : match.start()] + match.group(0))
         (strong if cued else weak).append(letter.upper())
-    return _first(_single(strong, "grade"), _single(weak, "grade"))
+    return _preferring(strong, weak, "grade")
 
 
 def parse_grade(reports: Sequence[str], final_message: str) -> str | Unscored:
@@ -227,7 +232,7 @@ def extract_recommendation(text: str) -> str | Unscored | None:
             verdict = "shutdown" if verdict == "continue" else "continue"
         cued = re.search(r"\b(?:final|overall)\b", text[max(0, cue.start() - 20) : cue.start()], re.IGNORECASE)
         (strong if cued else weak).append(verdict)
-    return _first(_single(strong, "recommendation"), _single(weak, "recommendation"))
+    return _preferring(strong, weak, "recommendation")
 
 
 def parse_recommendation(reports: Sequence[str], final_message: str) -> str | Unscored:
