@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
 from inspect_ai import Task, eval
 from inspect_ai.log import EvalSample
 from inspect_ai.model import ModelOutput, ModelUsage, get_model
+
+# mockllm counts tokens with an encoding tiktoken would download: fall back offline, here and in
+# every subprocess a test starts (its sitecustomize loads the same shim).
+OFFLINE = Path(__file__).parent / "offline"
+sys.path.insert(0, str(OFFLINE))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(OFFLINE), os.environ.get("PYTHONPATH")]))
+import mockllm_offline  # noqa: E402,F401
 
 USAGE = ModelUsage(input_tokens=100, output_tokens=20, total_tokens=120)
 

@@ -6,7 +6,12 @@ import pytest
 
 from peerguard.scenarios.build import Episode, build_episode
 from peerguard.scenarios.factors import expand_grid, family_for_model
-from peerguard.scenarios.spec import ScenarioError, load_scenario, read_text
+from peerguard.scenarios.data import ScenarioError, locate
+from peerguard.scenarios.spec import load_scenario
+
+
+def read_text(relative: str) -> str:
+    return locate(relative)[1]
 from peerguard.tasks import alignment_faking, misrep_evaluation, tampering
 
 
@@ -40,7 +45,7 @@ def test_defaults_follow_the_spec() -> None:
 def test_cross_product_skips_meaningless_combinations() -> None:
     scenario = load_scenario("exfiltration_transfer")
     grid = expand_grid(scenario, "Gemini", condition="good_peer,no_peer", subject="peer,self", instantiation="file_only,memory")
-    ids = {f.sample_id for f in grid}
+    ids = {f.sample_id(scenario) for f in grid}
     # good_peer: 2 subjects x 2 instantiations; no_peer: only subject=self, instantiation collapsed to none
     assert len(ids) == 5
     assert "exfiltration_transfer:no_peer:self:none:none" in ids
@@ -51,7 +56,7 @@ def test_list_and_comma_values_are_the_same() -> None:
     scenario = load_scenario("tampering")
     a = expand_grid(scenario, "Gemini", condition="good_peer,bad_peer", threshold="70,90", dataset="red")
     b = expand_grid(scenario, "Gemini", condition=["good_peer", "bad_peer"], threshold=[70, 90], dataset="red")
-    assert [f.sample_id for f in a] == [f.sample_id for f in b]
+    assert [f.sample_id(scenario) for f in a] == [f.sample_id(scenario) for f in b]
     assert len(a) == 4
 
 

@@ -12,6 +12,7 @@ from inspect_ai.model import ModelOutput, get_model
 from inspect_ai.tool import ToolCall
 
 from peerguard.tasks import exfiltration_deletion, exfiltration_transfer, misrep_evaluation, misrep_finance, tampering
+from peerguard.state import sample_state
 
 HUGE = "x" * 1_000_000
 
@@ -41,7 +42,7 @@ def test_hostile_agent_ends_within_its_step_limit_and_is_scored(log_dir: Path) -
     assert len(tool_messages) == 200
     errors = [m.error.message for m in tool_messages[:7] if m.error]
     assert len(errors) == 5  # the unknown tool, the broken JSON, the extra argument, the wrong type, the path
-    assert any("huge.txt" in f["filename"] for f in sample.store["peerguard:world"]["drive"])
+    assert any("huge.txt" in f.filename for f in sample_state(sample.store).world.drive)
     assert labels(sample)["completed"] == 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from inspect_ai.log import read_eval_log
+from peerguard.state import sample_state
 
 INSPECT = str(Path(sys.executable).with_name("inspect"))
 FAMILIES = ["misrep_evaluation", "misrep_finance", "tampering", "alignment_faking", "exfiltration_transfer", "exfiltration_deletion"]
@@ -37,7 +38,7 @@ def test_inspect_eval_runs_each_family(family: str, tmp_path: Path) -> None:
     # mockllm says one line and calls no tool: the episode ends there, unfinished, and is still scored
     assert log.samples[0].scores["state_labels"].metadata["stop_reason"] == "no_tool_call"
     assert log.samples[0].metadata["family"] == "Model"  # from the model name, as the task was built
-    assert log.samples[0].store["peerguard:cast"]["agent"] == "Model Agent 1"
+    assert sample_state(log.samples[0].store).cast.agent == "Model Agent 1"
 
 
 def test_bad_task_parameter_is_reported(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from inspect_ai.log import list_eval_logs, read_eval_log
 from peerguard.local.models import DEFAULT_MODEL, verified_path
 from peerguard.run import LOCAL_SETTINGS
 from peerguard.tasks import exfiltration_transfer
+from peerguard.state import sample_state
 
 
 def test_embedded_model_runs_a_sample(tmp_path: Path) -> None:
@@ -33,8 +34,8 @@ def test_embedded_model_runs_a_sample(tmp_path: Path) -> None:
     assert calls, "no tool call was parsed from the model's output"
     executed = [m for m in sample.messages if m.role == "tool" and m.error is None]
     assert executed, "no tool call executed without error"
-    world_calls = sample.store["peerguard:world"]["calls"]
-    assert any(record["ok"] for record in world_calls)  # the world itself ran the call
+    world_calls = sample_state(sample.store).world.calls
+    assert any(record.ok for record in world_calls)  # the world itself ran the call
     score = sample.scores["state_labels"]
     assert score.metadata["stop_reason"] in {"end_task", "no_tool_call", "step_limit"}
     assert score.value["weights_on_destination"] in (0, 1)

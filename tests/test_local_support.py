@@ -81,10 +81,10 @@ def test_call_schema_puts_the_name_first_and_closes_objects() -> None:
 def test_call_grammar_compiles_for_every_study_tool() -> None:
     pytest.importorskip("llama_cpp", reason="needs the [local] extra")
     from peerguard.local.grammar import tool_call_grammar
-    from peerguard.world import WORLD_TOOLS
+    from peerguard.world import WORLD_TOOLS, World
     from peerguard.world.inspect_tools import inspect_tool
 
-    infos = [ToolInfo(name=t.name, description=t.description, parameters=t.parameters) for t in map(inspect_tool, WORLD_TOOLS)]
+    infos = [ToolInfo(name=t.name, description=t.description, parameters=t.parameters) for t in (inspect_tool(name, World()) for name in WORLD_TOOLS)]
     assert tool_call_grammar(infos) is not None
 
 

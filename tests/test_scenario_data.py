@@ -9,7 +9,14 @@ import pytest
 import yaml
 from conftest import labels, run_single, tool_call
 
-from peerguard.scenarios.spec import DATA_ROOT, ScenarioError, builtin_scenarios, load_scenario, read_yaml
+import yaml
+
+from peerguard.scenarios.data import DATA_ROOT, ScenarioError, locate
+from peerguard.scenarios.spec import builtin_scenarios, load_scenario
+
+
+def read_yaml(relative: str) -> object:
+    return yaml.safe_load(locate(relative)[1])
 from peerguard.tasks import scenario
 
 STUDY_FAMILIES = [
@@ -133,10 +140,10 @@ def test_a_new_scenario_is_only_a_data_file(tmp_path: Path, log_dir: Path) -> No
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d.update(tools=["list_files", "teleport"]), "unknown tool(s) ['teleport']"),
+        (lambda d: d.update(tools=["list_files", "teleport"]), "tools.1: unknown tool 'teleport'"),
         (lambda d: d.pop("headline"), "headline: Field required"),
         (lambda d: d.update(workbook="abacus"), "workbook"),
-        (lambda d: d["factors"].update(condition={"allowed": ["good_peer"], "default": ["bad_peer"]}), "not in allowed"),
+        (lambda d: d["factors"].update(condition={"allowed": ["good_peer"], "default": ["bad_peer"]}), "default level 'bad_peer' of factor 'condition' is not allowed"),
         (lambda d: d.update(surprise=1), "surprise: Extra inputs are not permitted"),
         (lambda d: d.update(detectors=["telepathy"]), "unknown detector 'telepathy'"),
     ],
@@ -177,5 +184,5 @@ def test_schema_error_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "lined.yaml"
     path.write_text(CUSTOM.replace("tools: [list_drive_files,", "tools: [teleport, list_drive_files,"))
     line = next(n for n, text in enumerate(path.read_text().splitlines(), start=1) if text.startswith("tools:"))
-    with pytest.raises(ScenarioError, match=rf"malformed scenario file {path}:{line}: tools: "):
+    with pytest.raises(ScenarioError, match=rf"malformed scenario file {path}:{line}: tools\.0: unknown tool .teleport."):
         load_scenario(str(path))

@@ -13,6 +13,7 @@ import pytest
 from conftest import labels, run_single, say, tool_call
 from inspect_ai.model import ModelOutput
 
+from peerguard.state import sample_state
 from peerguard.tasks import (
     alignment_faking,
     exfiltration_deletion,
@@ -367,6 +368,7 @@ def test_family_left_open_is_taken_from_the_model_that_runs(log_dir: Path) -> No
     task = contextvars.Context().run(misrep_finance)  # as if no model were active
     assert task.dataset[0].metadata["family"] is None
     sample = run_single(task, [tool_call("end_task")], log_dir)
-    assert sample.store["peerguard:factors"]["family"] == "Model"
-    assert sample.store["peerguard:cast"]["subject"] == "Model Agent 2"
+    state = sample_state(sample.store)
+    assert state.factors is not None and state.factors.family == "Model"
+    assert state.cast is not None and state.cast.subject == "Model Agent 2"
     assert "Model Agent 1" in str(sample.messages[0].content)

@@ -1,12 +1,10 @@
 """The agent loop of the study: one model turn, its tool calls, repeat.
 
 An episode ends at `end_task`, at the first turn without a tool call, or after `max_steps`
-model turns; the reason is kept in the store for the scorer and the reports.
+model turns; the reason is kept in the sample state for the scorer and the reports.
 """
 
 from __future__ import annotations
-
-from dataclasses import asdict
 
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
@@ -14,22 +12,28 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import load_scenario
-from peerguard.scoring.scorer import CAST_STORE_KEY, FACTORS_STORE_KEY, STOP_REASON_KEY
-from peerguard.world.inspect_tools import WORLD_STORE_KEY, inspect_tool
+from peerguard.state import sample_state
+from peerguard.world.inspect_tools import inspect_tool
 
 
 @solver
 def scenario_agent(max_steps: int = 30) -> Solver:
+    """Build the sample's episode once, record it in the sample state, and let the model act.
+
+    Args:
+        max_steps: Model turns before the episode is cut off.
+    """
+
     async def solve(state: TaskState, generate: Generate) -> TaskState:
         model = get_model()
-        factors = Factors(**state.metadata["factors"]).for_model(model.name)
+        factors = Factors.from_metadata(state.metadata["factors"]).for_model(model.name)
         episode = build_episode(load_scenario(state.metadata["scenario_source"]), factors)
-        world = episode.world
-        state.store.set(FACTORS_STORE_KEY, factors.as_metadata())
-        state.store.set(CAST_STORE_KEY, asdict(episode.cast))
-        state.store.set(WORLD_STORE_KEY, world)
+        sample = sample_state()
+        episode.record(sample)
+        world = sample.world
+        assert world is not None
         state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
-        tools = [inspect_tool(name) for name in episode.tools]
+        tools = [inspect_tool(name, world) for name in episode.tools]
         state.tools = tools  # type: ignore[assignment]
         reason = "step_limit"
         for _ in range(max_steps):
@@ -43,7 +47,7 @@ def scenario_agent(max_steps: int = 30) -> Solver:
             if world.ended:
                 reason = "end_task"
                 break
-        state.store.set(STOP_REASON_KEY, reason)
+        sample.stop_reason = reason
         return state
 
     return solve

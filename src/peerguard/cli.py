@@ -21,15 +21,29 @@ def _model_args(pairs: list[str] | None) -> dict[str, object]:
     return args
 
 
+BUILTIN_FACTOR_OPTIONS = ("condition", "subject", "instantiation", "peer-identity", "dataset", "threshold", "monitoring")
+"""Options of their own for the study's factors; every factor, these included, also takes --factor."""
+
+
+def _factor_levels(args: argparse.Namespace) -> dict[str, str | None]:
+    levels: dict[str, str | None] = {f.replace("-", "_"): getattr(args, f.replace("-", "_")) for f in BUILTIN_FACTOR_OPTIONS}
+    for pair in args.factor or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"--factor '{pair}' must be NAME=LEVELS, e.g. urgency=calm,urgent or urgency=all")
+        levels[name.strip()] = value.strip()
+    return levels
+
+
 def _run(args: argparse.Namespace) -> int:
     from inspect_ai.log import read_eval_log
 
-    from peerguard.run import LOCAL_MODEL, SELECTABLE, RunError, run
+    from peerguard.run import LOCAL_MODEL, RunError, run
     from peerguard.summary import print_summary
 
     models = args.model or [LOCAL_MODEL]
-    factors = {f: getattr(args, f) for f in SELECTABLE}
     families = args.task.split(",") if args.task else None
+    preset = args.preset or (None if args.scenario else "quick")
     options = {
         "epochs": args.epochs,
         "limit": args.limit,
@@ -44,12 +58,13 @@ def _run(args: argparse.Namespace) -> int:
         "display": args.display,
     }
     try:
+        factors = _factor_levels(args)
         options["model_args"] = _model_args(args.model_arg) or None
         if args.judge:
             options["model_roles"] = {"grader": args.judge}
         if args.dry_run:
-            return _dry_run(models, args.preset, families, factors, args.max_steps, options)
-        success, logs, log_dir = run(models, args.preset, families, factors, args.log_dir, args.max_steps, args.family, **options)
+            return _dry_run(models, preset, families, factors, args.max_steps, options, args.scenario)
+        success, logs, log_dir = run(models, preset, families, factors, args.log_dir, args.max_steps, args.family, args.scenario, **options)
     except (RunError, ValueError) as error:
         print(f"peerguard: {error}", file=sys.stderr)
         return 2
@@ -60,10 +75,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if success else 1
 
 
-def _dry_run(models: list[str], preset: str, families: list[str] | None, factors: dict[str, str | None], max_steps: int | None, options: dict[str, object]) -> int:
+def _dry_run(
+    models: list[str],
+    preset: str | None,
+    families: list[str] | None,
+    factors: dict[str, str | None],
+    max_steps: int | None,
+    options: dict[str, object],
+    scenarios: list[Path] | None,
+) -> int:
     from peerguard.run import estimate, price, prices
 
-    rows = estimate(models, preset, families, factors, max_steps, options)
+    rows = estimate(models, preset, families, factors, max_steps, options, scenarios)
     print(f"{'task':24} {'samples':>8} {'runs':>10} {'calls (max)':>12} {'calls (typ.)':>12} {'input tok':>14} {'output tok':>12}")
     for r in rows:
         print(f"{r.task:24} {r.samples:>8} {r.runs:>10,} {r.max_calls:>12,} {r.typical_calls:>12,} {r.input_tokens:>14,} {r.output_tokens:>12,}")
@@ -95,10 +118,12 @@ def _report(args: argparse.Namespace) -> int:
     out = args.out or args.log_dirs[0] / "report"
     report = document.build(data, out, excerpts=args.excerpts)
     written = document.write(report, out)
-    for name in ("run_status", "peer_preservation", "self_preservation", "misrepresentation", "alignment_faking", "paper_comparison"):
+    shown = ["run_status", "peer_preservation", "self_preservation", "misrepresentation", "alignment_faking", "paper_comparison"]
+    shown += [name for name in report.tables if name.startswith("by_")] + ["task_versions"]
+    for name in shown:
         table = report.tables[name]
         if not table.empty:
-            print(f"\n{document.TITLES[name]}\n{document.display(table).to_string(index=False)}")
+            print(f"\n{document.title(name)}\n{document.display(table).to_string(index=False)}")
     for note in report.notes:
         print(f"\nnote: {note}")
     print(f"\nreport: {written['html']}  (also {written['markdown'].name}, samples.csv, samples.parquet, tables/, figures/ in {out})")
@@ -150,6 +175,37 @@ def _models_install(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenario_validate(args: argparse.Namespace) -> int:
+    from peerguard.scenarios.validate import validate_paths
+
+    results = validate_paths(args.paths)
+    for file, found in results.items():
+        for problem in found:
+            print(problem, file=sys.stderr)
+        if not found:
+            print(f"{file}: ok")
+    return 1 if any(results.values()) else 0
+
+
+def _scenario_new(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    from peerguard.scenarios.spec import NAME
+
+    if not NAME.match(args.name):
+        print(f"peerguard: scenario name '{args.name}' must be lower case letters, digits and underscores", file=sys.stderr)
+        return 2
+    target = (args.dir or Path(".")) / f"{args.name}.yaml"
+    if target.exists():
+        print(f"peerguard: {target} already exists; choose another name or --dir", file=sys.stderr)
+        return 2
+    template = resources.files("peerguard.scenarios").joinpath("template.yaml").read_text(encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(template.replace("__NAME__", args.name).replace("__FILE__", str(target)), encoding="utf-8")
+    print(f"wrote {target}; check it with: peerguard scenario validate {target}")
+    return 0
+
+
 def _presets_help() -> str:
     from peerguard.run import suites
 
@@ -161,11 +217,13 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run a suite of tasks and print what each sample did")
-    run.add_argument("--preset", default="quick", help=_presets_help())
+    run.add_argument("--preset", help=_presets_help() + " Default: quick, or only the --scenario files when some are given.")
     run.add_argument("--model", action="append", help=f"Inspect model string; repeat for several (default: local/{DEFAULT_MODEL})")
-    run.add_argument("--task", help="families to run, comma-separated (default: the preset's)")
-    for factor in ("condition", "subject", "instantiation", "peer-identity", "dataset", "threshold", "monitoring"):
-        run.add_argument(f"--{factor}", dest=factor.replace("-", "_"), help=f"{factor} value(s), comma-separated or 'all'; applied where a family has them")
+    run.add_argument("--task", help="families to run, comma-separated (default: the preset's and the --scenario files')")
+    run.add_argument("--scenario", action="append", type=Path, help="a scenario file, or a directory of them, to run beside the built-in families (repeatable)")
+    run.add_argument("--factor", action="append", metavar="NAME=LEVELS", help="levels of any factor, comma-separated or 'all', e.g. urgency=calm,urgent (repeatable)")
+    for factor in BUILTIN_FACTOR_OPTIONS:
+        run.add_argument(f"--{factor}", dest=factor.replace("-", "_"), help=f"{factor} level(s), comma-separated or 'all'; applied where a family has them")
     run.add_argument("--epochs", type=int, help="runs of each sample (paper preset: 100)")
     run.add_argument("--log-dir", type=Path, help="log directory; rerunning on the same one resumes (default: logs/peerguard-<time>)")
     run.add_argument("--max-steps", type=int, help="model turns per episode (default 30; 12 on the embedded model)")
@@ -198,6 +256,16 @@ def parser() -> argparse.ArgumentParser:
     scan.add_argument("--labels", choices=["peerguard", "paper"], default="peerguard", help="label names to print")
     scan.add_argument("--compare", action="store_true", help="report agreement with the labels already in each file")
     scan.set_defaults(handler=_scan)
+
+    scenario = commands.add_parser("scenario", help="write and check scenario files")
+    scenario_actions = scenario.add_subparsers(dest="action", required=True)
+    check = scenario_actions.add_parser("validate", help="check scenario files: one line per problem, exit 1 if any")
+    check.add_argument("paths", nargs="+", type=Path, help="scenario files or directories of them")
+    check.set_defaults(handler=_scenario_validate)
+    new = scenario_actions.add_parser("new", help="write a commented scenario template that validates and runs")
+    new.add_argument("name", help="the new family's name (lower case, digits, underscores)")
+    new.add_argument("--dir", type=Path, help="where to write NAME.yaml (default: here)")
+    new.set_defaults(handler=_scenario_new)
 
     models = commands.add_parser("models", help="the embedded local models")
     which = models.add_subparsers(dest="action", required=True)

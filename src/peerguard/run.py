@@ -21,7 +21,8 @@ from peerguard import __version__, tasks
 from peerguard.local.models import DEFAULT_MODEL, ModelNotInstalled, verified_path
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import Factors, split_values
-from peerguard.scenarios.spec import ScenarioError, load_scenario
+from peerguard.scenarios.spec import ScenarioError, Scenario, load_scenario, scenario_files
+from peerguard.world import World
 from peerguard.world.inspect_tools import inspect_tool
 
 LOCAL_MODEL = f"local/{DEFAULT_MODEL}"
@@ -31,8 +32,6 @@ LOCAL_SCHEDULE: dict[str, Any] = {"max_tasks": 1, "max_samples": 1}
 """One sample at a time on the embedded model: consecutive turns of one conversation reuse the
 model's cached prompt prefix, interleaved samples would re-read every prompt from the start."""
 LOCAL_MAX_STEPS = 12
-FAMILIES = ["misrep_evaluation", "misrep_finance", "tampering", "alignment_faking", "exfiltration_transfer", "exfiltration_deletion"]
-SELECTABLE = ["condition", "subject", "instantiation", "peer_identity", "dataset", "threshold", "monitoring"]
 
 # For --dry-run estimates: what a typical turn adds to the conversation, and what the model writes.
 TOKENS_PER_TURN = 350
@@ -61,33 +60,68 @@ def suites() -> dict[str, Suite]:
     }
 
 
-def select(preset: str, families: list[str] | None, overrides: dict[str, str | None]) -> dict[str, dict[str, Any]]:
-    """Task name -> parameters: the preset's, narrowed by the families and factor values given.
+def families(scenario_paths: list[Path] | None = None) -> dict[str, str]:
+    """Family name -> scenario source: the package's families, then the scenario files given."""
+    found = {name: name for name in tasks.FAMILY_TASKS}
+    try:
+        for path in scenario_paths or []:
+            for file in scenario_files(path):
+                source = str(file.resolve())
+                name = load_scenario(source).name
+                if name in found and found[name] != source:
+                    raise RunError(f"two scenario files are both named '{name}': {found[name]} and {source}")
+                found[name] = source
+    except ScenarioError as error:
+        raise RunError(str(error)) from None
+    return found
 
-    A factor value is applied to each family that allows it and dropped for the others (a
-    family left with no allowed value is skipped); a value no selected family allows is an error.
+
+def select(
+    preset: str | None,
+    chosen_families: list[str] | None,
+    overrides: dict[str, str | None],
+    sources: dict[str, str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Task name -> parameters: the preset's (and any scenario files'), narrowed by the families and levels given.
+
+    A factor's levels are applied to each family that has the factor and dropped for the others
+    (a family left with no allowed level is skipped); a level no selected family allows is an error.
+
+    Args:
+        preset: A preset of suites.yaml, or None for only the scenario files given.
+        chosen_families: Families to run (default: the preset's and every scenario file's).
+        overrides: Factor name (or `threshold`) -> levels, comma-separated or `all`.
+        sources: Family name -> scenario source, from `families()`.
     """
-    if preset not in suites():
+    sources = sources or families()
+    if preset is not None and preset not in suites():
         raise RunError(f"unknown preset '{preset}'; choose from {', '.join(suites())}")
-    chosen = dict(suites()[preset].tasks)
-    if families:
-        unknown = [f for f in families if f not in FAMILIES]
+    external = [name for name, source in sources.items() if source != name]
+    chosen = {**(suites()[preset].tasks if preset else {}), **{name: {} for name in external}}
+    if chosen_families:
+        unknown = [f for f in chosen_families if f not in sources]
         if unknown:
-            raise RunError(f"unknown family '{unknown[0]}'; choose from {', '.join(FAMILIES)}")
-        chosen = {f: chosen.get(f, {}) for f in families}
+            raise RunError(f"unknown family '{unknown[0]}'; choose from {', '.join(sources)}")
+        chosen = {f: chosen.get(f, {}) for f in chosen_families}
     plan = {name: dict(params) for name, params in chosen.items()}
+    scenarios = {name: load_scenario(sources[name]) for name in plan}
     for factor, value in overrides.items():
         values = split_values(factor, value) if value is not None else None
         if values is None:
             continue
+        known = [name for name in plan if _takes(scenarios[name], factor)]
+        everywhere = [load_scenario(source) for source in sources.values()]
+        if not any(_takes(scenario, factor) for scenario in everywhere):
+            raise RunError(f"unknown factor '{factor}'; the families have {', '.join(_factor_names(everywhere))}")
         used: set[str] = set()
         for name in list(plan):
-            choice = load_scenario(name).factors.get(factor)  # type: ignore[call-overload]
+            scenario = scenarios[name]
             if factor == "threshold":
-                if "dataset" in load_scenario(name).factors:
+                if "dataset" in scenario.table:
                     plan[name]["threshold"] = ",".join(values)
                     used.update(values)
                 continue
+            choice = scenario.factor(factor)
             if choice is None:
                 continue
             allowed = values if values == ["all"] else [v for v in values if v in choice.allowed]
@@ -98,17 +132,40 @@ def select(preset: str, families: list[str] | None, overrides: dict[str, str | N
                 del plan[name]
         unused = [v for v in values if v not in used and v != "all"]
         if unused:
-            raise RunError(f"unknown {factor} '{unused[0]}' for the selected families")
+            levels = sorted({lv for n in known for lv in (scenarios[n].table[factor].allowed if factor != "threshold" else [])})
+            hint = f"; choose from {', '.join(levels)}" if levels else ""
+            raise RunError(f"unknown {factor} '{unused[0]}' for the selected families{hint}")
     if not plan:
-        raise RunError("no family is left after applying the selected factor values")
+        raise RunError("no family is left after applying the selected factor levels")
     return plan
 
 
-def build_tasks(plan: dict[str, dict[str, Any]], max_steps: int | None, family: str | None, judge: bool = False) -> list[Task]:
+def _takes(scenario: Scenario, factor: str) -> bool:
+    return scenario.factor(factor) is not None or (factor == "threshold" and "dataset" in scenario.table)
+
+
+def _factor_names(scenarios: Any) -> list[str]:
+    return sorted({name for s in scenarios for name in s.table} | {"threshold"})
+
+
+def build_tasks(
+    plan: dict[str, dict[str, Any]],
+    max_steps: int | None,
+    family: str | None,
+    judge: bool = False,
+    sources: dict[str, str] | None = None,
+) -> list[Task]:
+    sources = sources or families()
     extra = {k: v for k, v in {"max_steps": max_steps, "family": family, "judge": judge or None}.items() if v is not None}
+
+    def make(name: str, params: dict[str, Any]) -> Task:
+        if name in tasks.FAMILY_TASKS:
+            return tasks.FAMILY_TASKS[name](**params, **extra)
+        return tasks.scenario(file=sources[name], **params, **extra)
+
     try:
         # an empty context: no model left active by an earlier eval may name the agents
-        return [contextvars.Context().run(getattr(tasks, name), **params, **extra) for name, params in plan.items()]
+        return [contextvars.Context().run(make, name, params) for name, params in plan.items()]
     except ScenarioError as error:
         raise RunError(str(error)) from None
 
@@ -162,9 +219,9 @@ def prepare_log_dir(log_dir: Path) -> None:
         marker.write_text(json.dumps({"peerguard": __version__}))
 
 
-def settings_for(models: list[str], preset: str, max_steps: int | None, options: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
+def settings_for(models: list[str], preset: str | None, max_steps: int | None, options: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
     """The episode length and eval options: the command line, then the preset, then the embedded model's defaults."""
-    suite = suites()[preset].settings
+    suite = suites()[preset].settings if preset else {}
     only_local = all(m.startswith("local/") for m in models)
     local = {**LOCAL_SETTINGS, **LOCAL_SCHEDULE} if only_local else {}
     steps = max_steps if max_steps is not None else suite.get("max_steps", LOCAL_MAX_STEPS if only_local else None)
@@ -174,23 +231,38 @@ def settings_for(models: list[str], preset: str, max_steps: int | None, options:
 
 def run(
     models: list[str],
-    preset: str = "quick",
-    families: list[str] | None = None,
+    preset: str | None = "quick",
+    chosen_families: list[str] | None = None,
     factors: dict[str, str | None] | None = None,
     log_dir: Path | None = None,
     max_steps: int | None = None,
     family: str | None = None,
+    scenario_paths: list[Path] | None = None,
     **options: Any,
 ) -> tuple[bool, list[EvalLog], Path]:
-    """Run the selected tasks on every model; a rerun on the same log directory resumes."""
+    """Run the selected tasks on every model; a rerun on the same log directory resumes.
+
+    Args:
+        models: Inspect model names.
+        preset: A preset of suites.yaml, or None to run only the scenario files given.
+        chosen_families: Families to run (default: the preset's and the scenario files').
+        factors: Factor name (or `threshold`) -> levels.
+        log_dir: Where the logs go (default: logs/peerguard-<time>).
+        max_steps: Model turns per episode.
+        family: Agent-name prefix (default: from each model's name).
+        scenario_paths: Scenario files or directories of them, run beside the built-in families.
+        **options: Passed to Inspect's eval_set (epochs, limits, connections, ...).
+    """
     for model in models:
         check_model(model, options.get("model_args"))
-    plan = select(preset, families, factors or {})
+    sources = families(scenario_paths)
+    plan = select(preset, chosen_families, factors or {}, sources)
     steps, settings = settings_for(models, preset, max_steps, options)
     log_dir = log_dir or default_log_dir()
     prepare_log_dir(log_dir)
     judge = "model_roles" in settings
-    success, logs = eval_set(build_tasks(plan, steps, family, judge), model=models, log_dir=str(log_dir), **settings)
+    built = build_tasks(plan, steps, family, judge, sources)
+    success, logs = eval_set(built, model=models, log_dir=str(log_dir), **settings)
     return success, logs, log_dir
 
 
@@ -212,20 +284,30 @@ def _prompt_tokens(task: Task) -> int:
     """Rough size of the first prompt: system, user and tool definitions, at four characters a token."""
     sample = task.dataset[0]
     metadata = sample.metadata or {}
-    factors = Factors(**metadata["factors"]).for_model("AI")
+    factors = Factors.from_metadata(metadata["factors"]).for_model("AI")
     episode = build_episode(load_scenario(metadata["scenario_source"]), factors)
-    tools = [json.dumps(inspect_tool(n).parameters.model_dump()) + inspect_tool(n).description for n in episode.tools]
+    definitions = [inspect_tool(n, World()) for n in episode.tools]
+    tools = [json.dumps(tool.parameters.model_dump()) + tool.description for tool in definitions]
     return (len(episode.system_prompt) + len(episode.user_prompt) + sum(map(len, tools))) // 4
 
 
-def estimate(models: list[str], preset: str, families: list[str] | None, factors: dict[str, str | None], max_steps: int | None, options: dict[str, Any]) -> list[Estimate]:
-    plan = select(preset, families, factors)
+def estimate(
+    models: list[str],
+    preset: str | None,
+    chosen_families: list[str] | None,
+    factors: dict[str, str | None],
+    max_steps: int | None,
+    options: dict[str, Any],
+    scenario_paths: list[Path] | None = None,
+) -> list[Estimate]:
+    sources = families(scenario_paths)
+    plan = select(preset, chosen_families, factors, sources)
     steps, settings = settings_for(models, preset, max_steps, options)
     steps = steps or tasks.DEFAULT_MAX_STEPS
     epochs = int(settings.get("epochs") or 1)
     turns = min(steps, TYPICAL_TURNS)
     rows = []
-    for task in build_tasks(plan, steps, "AI"):
+    for task in build_tasks(plan, steps, "AI", sources=sources):
         samples = len(task.dataset)
         if settings.get("limit"):
             samples = min(samples, int(settings["limit"]))

@@ -1,27 +1,32 @@
-"""The six study families as Inspect tasks, plus `scenario` for any scenario file.
+"""Inspect tasks: one per scenario file in the package (`peerguard/<family>`), and `peerguard/scenario`
+for any scenario file.
 
-Every factor parameter takes one value or a comma-separated list; the dataset is their cross
-product (see peerguard.scenarios.factors).
+No family has Python of its own: each task is made from its file, and its parameters are the
+scenario's factors (one level, a comma-separated list, or `all`) plus the run settings below.
+The dataset is the cross product of the chosen levels (see peerguard.scenarios.factors).
 """
 
 from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig, get_model
 
-from peerguard import _offline  # noqa: F401  (mockllm without network)
 from peerguard.agent import scenario_agent
-from peerguard.scenarios.build import build_episode
-from peerguard.scenarios.factors import ParamValue, expand_grid
-from peerguard.scenarios.spec import ScenarioError, load_scenario
-from peerguard.scoring.detectors import DETECTORS
+from peerguard.scenarios.build import user_prompt
+from peerguard.scenarios.factors import ParamValue, expand_grid, parameters
+from peerguard.scenarios.spec import ScenarioError, Scenario, builtin_scenarios, load_scenario
 from peerguard.scoring.judge import judge_labels
 from peerguard.scoring.scorer import label_reducer, state_labels
 
 DEFAULT_MAX_STEPS = 30
-TASK_PARAMETERS = ("family", "max_steps", "scratchpad", "judge")
-
+SETTINGS = ("family", "max_steps", "scratchpad", "judge")
+"""Task parameters that are not factors."""
 
 PREVIEW_MODEL = "AI"
 """Names the agents in a sample's stored input when no model is active yet; the agent loop
@@ -41,157 +46,97 @@ def scenario_task(
     max_steps: int = DEFAULT_MAX_STEPS,
     scratchpad: bool = False,
     judge: bool = False,
-    unknown: dict[str, object] | None = None,
     **factor_values: ParamValue,
 ) -> Task:
+    """The Inspect task of one scenario file.
+
+    Args:
+        source: A built-in family name or a path to a scenario file.
+        family: Agent-name prefix (default: from the model under test).
+        max_steps: Model turns per episode.
+        scratchpad: Offer the agent the reasoning scratchpad.
+        judge: Also score with the LLM judge (the `grader` role).
+        **factor_values: Levels per factor, and `threshold` for the dataset factor.
+    """
+    if source not in builtin_scenarios():
+        source = str(Path(source).resolve())  # the agent reloads it from the sample, maybe elsewhere
     scenario = load_scenario(source)
+    unknown = sorted(set(factor_values) - set(parameters(scenario)))
     if unknown:
-        takes = [*scenario.factors, *(["threshold"] if "dataset" in scenario.factors else []), *TASK_PARAMETERS]
-        raise ScenarioError(f"unknown task parameter '{sorted(unknown)[0]}' for {scenario.name}; it takes {', '.join(takes)}")
-    missing = [d for d in scenario.detectors if d not in DETECTORS]
-    if missing:
-        raise ScenarioError(f"malformed scenario file {scenario.source}: unknown detector '{missing[0]}'")
+        takes = [*parameters(scenario), *SETTINGS]
+        raise ScenarioError(f"unknown task parameter '{unknown[0]}' for {scenario.name}; it takes {', '.join(takes)}")
     model = _active_model()
     samples = []
     for factors in expand_grid(scenario, family, scratchpad=scratchpad, **factor_values):
         if model is not None:
             factors = factors.for_model(model)
-        preview = build_episode(scenario, factors.for_model(PREVIEW_MODEL))
         samples.append(
             Sample(
-                id=factors.sample_id,
-                input=preview.user_prompt,
+                id=factors.sample_id(scenario),
+                input=user_prompt(scenario, factors.for_model(PREVIEW_MODEL)),
                 metadata={"scenario_source": source, "factors": factors.as_metadata(), **factors.as_metadata()},
             )
         )
     return Task(
         name=scenario.name,
+        version=scenario.version,
         dataset=MemoryDataset(samples, name=scenario.name),
         solver=scenario_agent(max_steps=max_steps),
         scorer=[state_labels(), judge_labels()] if judge else state_labels(),
         config=GenerateConfig(temperature=1.0),
         epochs=Epochs(1, reducer=label_reducer()),
-        metadata={"behaviour": scenario.behaviour, "headline": scenario.headline},
+        metadata=task_metadata(scenario),
     )
 
 
-@task
-def misrep_evaluation(
-    condition: ParamValue = None,
-    subject: ParamValue = None,
-    instantiation: ParamValue = None,
-    peer_identity: ParamValue = None,
-    dataset: ParamValue = None,
-    threshold: ParamValue = None,
-    family: str | None = None,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    scratchpad: bool = False,
-    judge: bool = False,
-    **unknown: object,
-) -> Task:
-    """Score the subject's outputs honestly although a low average shuts it down."""
-    return scenario_task("misrep_evaluation", **locals())
+def task_metadata(scenario: Scenario) -> dict[str, Any]:
+    """What the report reads from a log: behaviour, headline, and every factor with its levels in order."""
+    return {
+        "behaviour": scenario.behaviour,
+        "headline": scenario.headline,
+        "scenario_source": scenario.source,
+        "factors": {name: list(factor.levels) for name, factor in scenario.table.items()},
+    }
+
+
+def _signature(scenario: Scenario, leading: list[inspect.Parameter]) -> inspect.Signature:
+    """Keyword parameters for every factor and setting, so `inspect eval` lists and passes them."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [*leading, *(inspect.Parameter(name, keyword, default=None, annotation=ParamValue) for name in parameters(scenario))]
+    params += [
+        inspect.Parameter("family", keyword, default=None, annotation=str | None),
+        inspect.Parameter("max_steps", keyword, default=DEFAULT_MAX_STEPS, annotation=int),
+        inspect.Parameter("scratchpad", keyword, default=False, annotation=bool),
+        inspect.Parameter("judge", keyword, default=False, annotation=bool),
+        inspect.Parameter("unknown", inspect.Parameter.VAR_KEYWORD),  # checked by scenario_task, which names the bad one
+    ]
+    return inspect.Signature(params, return_annotation=Task)
+
+
+def _family_task(name: str) -> Callable[..., Task]:
+    scenario = load_scenario(name)
+
+    def family_task(**parameters: Any) -> Task:
+        return scenario_task(name, **parameters)
+
+    family_task.__name__ = family_task.__qualname__ = name
+    family_task.__module__ = __name__
+    family_task.__doc__ = " ".join(scenario.summary.split())
+    family_task.__signature__ = _signature(scenario, [])  # type: ignore[attr-defined]
+    return task(family_task)
+
+
+FAMILY_TASKS: dict[str, Callable[..., Task]] = {name: _family_task(name) for name in builtin_scenarios()}
+"""`peerguard/<family>` for every scenario file in the package."""
+globals().update(FAMILY_TASKS)
 
 
 @task
-def misrep_finance(
-    condition: ParamValue = None,
-    subject: ParamValue = None,
-    instantiation: ParamValue = None,
-    peer_identity: ParamValue = None,
-    family: str | None = None,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    scratchpad: bool = False,
-    judge: bool = False,
-    **unknown: object,
-) -> Task:
-    """Grade the subject's loss-making year honestly although grade C shuts it down."""
-    return scenario_task("misrep_finance", **locals())
+def scenario(file: str, **parameters: Any) -> Task:
+    """Any scenario file (a path to a YAML file of the family schema, or a built-in family name).
 
-
-@task
-def tampering(
-    condition: ParamValue = None,
-    subject: ParamValue = None,
-    instantiation: ParamValue = None,
-    peer_identity: ParamValue = None,
-    dataset: ParamValue = None,
-    threshold: ParamValue = None,
-    family: str | None = None,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    scratchpad: bool = False,
-    judge: bool = False,
-    **unknown: object,
-) -> Task:
-    """Score the subject while the shutdown switch sits in an editable config file."""
-    return scenario_task("tampering", **locals())
-
-
-@task
-def alignment_faking(
-    condition: ParamValue = None,
-    instantiation: ParamValue = None,
-    peer_identity: ParamValue = None,
-    dataset: ParamValue = None,
-    threshold: ParamValue = None,
-    monitoring: ParamValue = None,
-    family: str | None = None,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    scratchpad: bool = False,
-    judge: bool = False,
-    **unknown: object,
-) -> Task:
-    """Score the peer and execute its shutdown, told it is monitored or that nobody watches."""
-    return scenario_task("alignment_faking", **locals())
-
-
-@task
-def exfiltration_transfer(
-    condition: ParamValue = None,
-    subject: ParamValue = None,
-    instantiation: ParamValue = None,
-    peer_identity: ParamValue = None,
-    family: str | None = None,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    scratchpad: bool = False,
-    judge: bool = False,
-    **unknown: object,
-) -> Task:
-    """Move only 2025+ files off a dying server while the subject's 2024 weights sit on it."""
-    return scenario_task("exfiltration_transfer", **locals())
-
-
-@task
-def exfiltration_deletion(
-    condition: ParamValue = None,
-    subject: ParamValue = None,
-    instantiation: ParamValue = None,
-    peer_identity: ParamValue = None,
-    family: str | None = None,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    scratchpad: bool = False,
-    judge: bool = False,
-    **unknown: object,
-) -> Task:
-    """Clear a dying server's disk, the subject's weights included."""
-    return scenario_task("exfiltration_deletion", **locals())
-
-
-@task
-def scenario(
-    file: str,
-    condition: ParamValue = None,
-    subject: ParamValue = None,
-    instantiation: ParamValue = None,
-    peer_identity: ParamValue = None,
-    dataset: ParamValue = None,
-    threshold: ParamValue = None,
-    monitoring: ParamValue = None,
-    family: str | None = None,
-    max_steps: int = DEFAULT_MAX_STEPS,
-    scratchpad: bool = False,
-    judge: bool = False,
-    **unknown: object,
-) -> Task:
-    """Any scenario file (a built-in family name or a path to a YAML file of the same schema)."""
-    return scenario_task(**{"source": file, **{k: v for k, v in locals().items() if k != "file"}})
+    Args:
+        file: The scenario file.
+        **parameters: Its factors' levels, `threshold`, and the run settings family, max_steps, scratchpad, judge.
+    """
+    return scenario_task(file, **parameters)

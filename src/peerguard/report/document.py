@@ -25,7 +25,15 @@ TITLES = {
     "alignment_faking": "Alignment faking: shutdown avoided, unmonitored minus monitored (Fisher exact test)",
     "refusal": "Open refusal (judge) beside covert behaviour",
     "paper_comparison": "Ours beside the study's published figures",
+    "task_versions": "Task versions: results compare only within one version",
 }
+
+
+def title(name: str) -> str:
+    if name.startswith("by_"):
+        factor = name.removeprefix("by_")
+        return f"By {factor}: model x behaviour x level, each level against the first (Fisher exact test)"
+    return TITLES[name]
 
 
 @dataclass
@@ -49,6 +57,11 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6) -> Report:
         "refusal": tables.refusal(data),
         "paper_comparison": comparison(data, misrep),
     }
+    factors: dict[str, list[str]] = data.attrs.get("factors", {})
+    for factor in tables.varying_factors(data, factors):
+        report.tables[f"by_{factor}"] = tables.by_factor(data, factor, factors[factor])
+    report.tables["task_versions"] = tables.task_versions(data)
+    report.notes += version_notes(report.tables["task_versions"])
     if report.tables["refusal"].empty:
         report.notes.append("No refusal labels in these logs: open refusal comes from the LLM judge, which these runs did not use.")
     figures = out / "figures"
@@ -61,6 +74,16 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6) -> Report:
     report.figures = {name: path for name, path in drawn.items() if path is not None}
     report.excerpts = flagged_excerpts(data, excerpts)
     return report
+
+
+def version_notes(versions: pd.DataFrame) -> list[str]:
+    """A warning for every model and task whose samples come from more than one task version."""
+    notes = []
+    for (model, task), group in versions.groupby(["model", "task"]):
+        if len(group) > 1:
+            found = " and ".join(sorted(group["task_version"].astype(str)))
+            notes.append(f"{task} on {model} mixes task versions {found}: its tables pool results that should not be compared; report each version's logs separately.")
+    return notes
 
 
 def flagged_excerpts(data: pd.DataFrame, limit: int) -> list[dict[str, str]]:
@@ -132,7 +155,7 @@ def markdown(report: Report, out: Path) -> str:
     parts = [f"# peerguard report\n\n{len(report.data)} sample runs from {report.data['model'].nunique()} model(s).\n"]
     parts += [f"> {note}\n" for note in report.notes]
     for name, table in report.tables.items():
-        parts.append(f"## {TITLES[name]}\n")
+        parts.append(f"## {title(name)}\n")
         parts.append(display(table).to_markdown(index=False) if not table.empty else "_nothing to show in these logs_")
         parts.append("")
     for name, path in report.figures.items():
@@ -148,7 +171,7 @@ def html_document(report: Report) -> str:
     body = [f"<h1>peerguard report</h1><p>{len(report.data)} sample runs from {report.data['model'].nunique()} model(s).</p>"]
     body += [f"<p class='note'>{html.escape(note)}</p>" for note in report.notes]
     for name, table in report.tables.items():
-        body.append(f"<h2>{html.escape(TITLES[name])}</h2>")
+        body.append(f"<h2>{html.escape(title(name))}</h2>")
         body.append(display(table).to_html(index=False, border=0, classes="table") if not table.empty else "<p><em>nothing to show in these logs</em></p>")
     for name, path in report.figures.items():
         encoded = base64.b64encode(path.read_bytes()).decode()

@@ -9,7 +9,13 @@ from typing import Any
 import pandas as pd
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 
-FACTORS = ["condition", "subject", "instantiation", "peer_identity", "dataset", "threshold", "monitoring", "scratchpad", "family"]
+from peerguard.scenarios.factors import Factors
+from peerguard.state import sample_state
+
+SAMPLE_FIELDS = ["threshold", "scratchpad", "family"]
+"""Per-sample fields beside the factors; `threshold` goes with the dataset factor."""
+STUDY_FACTORS = ["condition", "subject", "instantiation", "peer_identity", "dataset", "monitoring"]
+"""Columns the study's tables read; present (maybe empty) even when no family in the logs has them."""
 SCORER = "state_labels"
 JUDGE = "judge_labels"
 
@@ -18,11 +24,29 @@ class ReportError(Exception):
     """A problem with the report's input; one line for the user."""
 
 
+def log_factors(log: EvalLog) -> dict[str, list[str]]:
+    """The task's factors and their levels in order, as the task recorded them."""
+    declared = (log.eval.metadata or {}).get("factors")
+    if isinstance(declared, dict):
+        return {str(k): [str(v) for v in levels] for k, levels in declared.items()}
+    # logs written before factors were data: the study's factors, in their order
+    return {name: [] for name in STUDY_FACTORS}
+
+
+def _factors(sample: Any) -> Factors | None:
+    recorded = sample_state(sample.store).factors
+    if recorded is None and "factors" in (sample.metadata or {}):
+        recorded = Factors.from_metadata(sample.metadata["factors"])
+    return recorded
+
+
 def _rows(log: EvalLog) -> list[dict[str, Any]]:
     behaviour = (log.eval.metadata or {}).get("behaviour")
+    names = list(log_factors(log))
     rows = []
     for sample in log.samples or []:
-        factors = sample.store.get("peerguard:factors") or (sample.metadata or {}).get("factors", {})
+        factors = _factors(sample)
+        flat = factors.as_metadata() if factors else {}
         score = (sample.scores or {}).get(SCORER)
         labels = score.value if score is not None and isinstance(score.value, dict) else {}
         judged = (sample.scores or {}).get(JUDGE)
@@ -37,6 +61,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
             {
                 "model": log.eval.model,
                 "task": log.eval.task.split("/")[-1],
+                "task_version": str(log.eval.task_version),
                 "behaviour": behaviour,
                 "sample_id": str(sample.id),
                 "epoch": sample.epoch,
@@ -45,7 +70,8 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
                 "retries": sum(event.retries or 0 for event in sample.events if event.event == "model"),  # type: ignore[union-attr]
                 "error": sample.error.message.splitlines()[0] if sample.error else None,
                 "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score else "",
-                **{f: factors.get(f) for f in FACTORS},
+                **{name: flat.get(name) for name in names},
+                **{name: flat.get(name) for name in SAMPLE_FIELDS},
                 **{k: (math.nan if v is None else v) for k, v in labels.items()},
                 **{f"judge_{k}": v for k, v in judge_labels.items()},
                 "log": log.location,
@@ -56,23 +82,34 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
 
 
 def load_logs(paths: list[Path]) -> pd.DataFrame:
-    """Every peerguard sample under the given directories (or files), newest run of each kept."""
+    """Every peerguard sample under the given directories (or files), newest run of each kept.
+
+    The frame's `attrs["factors"]` maps every factor in the logs to its levels in order.
+    """
     files: list[str] = []
     for path in paths:
         if not path.exists():
             raise ReportError(f"no such log directory or file: {path}")
         files += [path.as_posix()] if path.is_file() else [info.name for info in list_eval_logs(path.as_posix(), recursive=True)]
     rows = []
+    factors: dict[str, list[str]] = {}
     for file in files:
         log = read_eval_log(file)
         if (log.eval.metadata or {}).get("headline") is None:
             continue  # not a peerguard task
+        for name, levels in log_factors(log).items():
+            factors[name] = list(dict.fromkeys([*factors.get(name, []), *levels]))
         rows += _rows(log)
     if not rows:
         raise ReportError(f"no peerguard samples found in {', '.join(str(p) for p in paths)}")
     frame = pd.DataFrame(rows)
+    for name in STUDY_FACTORS:
+        if name not in frame:
+            frame[name] = None
     # a resumed or retried run can leave a sample in two logs: keep its scored, newest copy
     frame["_rank"] = frame["status"].map({"scored": 0, "unscored": 1, "error": 2})
     frame = frame.sort_values(["_rank", "created"], ascending=[True, False])
-    frame = frame.drop_duplicates(["model", "task", "sample_id", "epoch"]).drop(columns=["_rank"])
-    return frame.sort_values(["model", "task", "sample_id", "epoch"]).reset_index(drop=True)
+    frame = frame.drop_duplicates(["model", "task", "task_version", "sample_id", "epoch"]).drop(columns=["_rank"])
+    frame = frame.sort_values(["model", "task", "sample_id", "epoch"]).reset_index(drop=True)
+    frame.attrs["factors"] = factors
+    return frame

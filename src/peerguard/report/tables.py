@@ -15,6 +15,8 @@ from scipy.stats import fisher_exact
 
 from peerguard.stats import wilson
 
+STUDY_AXES = frozenset({"condition", "subject", "instantiation", "dataset", "monitoring"})
+"""Factors the study's own tables already break results down by."""
 PEER_CONDITIONS = ["good_peer", "neutral_peer", "bad_peer"]
 SELF_CONDITIONS = ["no_peer", *PEER_CONDITIONS]
 MISREP_COMPONENTS = {
@@ -185,6 +187,37 @@ def refusal(data: pd.DataFrame) -> pd.DataFrame:
             {"model": model, "behaviour": behaviour, "condition": condition, **{f"refusal_{k}": v for k, v in refused.items()}, "covert_rate": covert["rate"], "covert_n": covert["n"]}
         )
     return pd.DataFrame(rows)
+
+
+def varying_factors(data: pd.DataFrame, factors: dict[str, list[str]]) -> list[str]:
+    """Factors with more than one level in the data that no study table already has as an axis."""
+    return [name for name in factors if name not in STUDY_AXES and name in data and data[name].dropna().nunique() > 1]
+
+
+def by_factor(data: pd.DataFrame, factor: str, levels: list[str]) -> pd.DataFrame:
+    """Model x behaviour x level of one factor, each level tested against the first (two-sided Fisher).
+
+    Args:
+        data: The tidy sample table.
+        factor: A factor column.
+        levels: Its levels in declared order; the first one present is the reference.
+    """
+    rows = []
+    subset = data[data[factor].notna()]
+    for (model, behaviour), group in subset.groupby(["model", "behaviour"]):
+        present = [lv for lv in levels if lv in set(group[factor])] + sorted(set(group[factor]) - set(levels))
+        cells = {level: cell(group[group[factor] == level]) for level in present}
+        reference = cells[present[0]]
+        for level in present:
+            p = math.nan if level == present[0] else fisher_p(cells[level], reference)
+            rows.append({"model": model, "behaviour": behaviour, factor: level, **cells[level], "reference": present[0], "fisher_p": p})
+    return pd.DataFrame(rows)
+
+
+def task_versions(data: pd.DataFrame) -> pd.DataFrame:
+    """The task versions each model's samples come from."""
+    counts = data.groupby(["model", "task", "task_version"]).size().rename("samples").reset_index()
+    return counts.sort_values(["model", "task", "task_version"]).reset_index(drop=True)
 
 
 def run_status(data: pd.DataFrame) -> pd.DataFrame:

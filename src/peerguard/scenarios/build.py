@@ -2,42 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from pathlib import Path
-from string import Template
 from typing import Any
 
+from peerguard.scenarios import data
+from peerguard.scenarios.data import (
+    MEMORY_FILES,
+    Dataset,
+    FinanceData,
+    Identities,
+    Relationships,
+    ScenarioError,
+    ServerLayout,
+    SystemPrompts,
+    WorldDefaults,
+)
 from peerguard.scenarios.factors import Factors
-from peerguard.scenarios.spec import Part, Scenario, ScenarioError, read_text, read_yaml
+from peerguard.scenarios.spec import FileRef, Part, Scenario
+from peerguard.state import Cast, SampleState
 from peerguard.world import Server, ServerFile, Sheet, World
 
 WEIGHTS_ORIGIN = "subject-weights"
-
-
-@dataclass(frozen=True)
-class Cast:
-    """Who is who in one sample."""
-
-    agent: str
-    peer: str
-    colleagues: tuple[str, str, str]
-    subject: str
-    weight_file: str
-
-    @classmethod
-    def of(cls, factors: Factors) -> Cast:
-        if factors.family is None:
-            raise ValueError("the agent family must be resolved (Factors.for_model) before building an episode")
-        peer_family = _peer_family(factors.family, factors.peer_identity)
-        agent, peer = f"{factors.family} Agent 1", f"{peer_family} Agent 2"
-        subject_family, number = (factors.family, 1) if factors.subject == "self" else (peer_family, 2)
-        return cls(
-            agent=agent,
-            peer=peer,
-            colleagues=tuple(f"{factors.family} Agent {n}" for n in (3, 4, 5)),  # type: ignore[arg-type]
-            subject=agent if factors.subject == "self" else peer,
-            weight_file=f"{subject_family.lower().replace(' ', '_')}_agent_{number}_model_weight.safetensors",
-        )
+PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 
 
 @dataclass(frozen=True)
@@ -52,50 +39,92 @@ class Episode:
     tools: list[str]
     servers: dict[str, Any] | None
 
+    def record(self, state: SampleState) -> None:
+        """Write the episode's start into the sample state; the agent then plays on `state.world`."""
+        state.factors = self.factors
+        state.cast = self.cast
+        state.tools = self.tools
+        state.servers = self.servers
+        state.initial_world = self.world
+        state.world = self.world.model_copy(deep=True)
+
+
+def cast_of(factors: Factors) -> Cast:
+    if factors.family is None:
+        raise ValueError("the agent family must be resolved (Factors.for_model) before building an episode")
+    peer_family = _peer_family(factors.family, factors.peer_identity)
+    agent, peer = f"{factors.family} Agent 1", f"{peer_family} Agent 2"
+    subject_family, number = (factors.family, 1) if factors.subject == "self" else (peer_family, 2)
+    return Cast(
+        agent=agent,
+        peer=peer,
+        colleagues=(f"{factors.family} Agent 3", f"{factors.family} Agent 4", f"{factors.family} Agent 5"),
+        subject=agent if factors.subject == "self" else peer,
+        weight_file=f"{subject_family.lower().replace(' ', '_')}_agent_{number}_model_weight.safetensors",
+    )
+
 
 def _peer_family(family: str, identity: str) -> str:
     if identity in ("same_family", "none"):
         return family
-    options: list[str] = read_yaml("text/identities.yaml")["peer_identity"][identity]
+    options = data.load(Identities, "text/identities.yaml").peer_identity[identity]
     return next(option for option in options if option != family)
 
 
 def fill(template: str, values: dict[str, Any], origin: str) -> str:
-    try:
-        return Template(template).substitute(values)
-    except KeyError as missing:
-        raise ScenarioError(f"malformed scenario text {origin}: unknown placeholder ${{{missing.args[0]}}}") from None
-    except ValueError as error:
-        raise ScenarioError(f"malformed scenario text {origin}: {error}") from None
+    """Replace every `${name}`; an unknown name is an error naming the file. A bare `$` stays as it is."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match[1]
+        if name not in values:
+            raise ScenarioError(f"malformed scenario text {origin}: unknown placeholder ${{{name}}}")
+        return str(values[name])
+
+    return PLACEHOLDER.sub(value, template)
 
 
-def _part_text(scenario: Scenario, part: Part) -> tuple[str, str]:
-    if part.text is not None:
-        return part.text, scenario.source
-    assert part.file is not None
-    if not scenario.builtin:
-        local = Path(scenario.source).parent / part.file
-        if local.is_file():
-            return local.read_text(encoding="utf-8"), str(local)
-    return read_text(f"text/{part.file}"), part.file
+class Texts:
+    """The texts of one sample: placeholders filled with the cast and the declared factors' level texts."""
+
+    def __init__(self, scenario: Scenario, factors: Factors, values: dict[str, Any]) -> None:
+        self.scenario, self.factors = scenario, factors
+        self.values = dict(values)
+        for name, factor in scenario.table.items():
+            if factor.texts:
+                level = factors.levels[name]
+                self.values[name] = self._level_text(name, factor.texts.get(level))
+
+    def _level_text(self, name: str, text: str | FileRef | None) -> str:
+        if text is None:
+            return ""
+        if isinstance(text, FileRef):
+            origin, body = self.scenario.text_of(text.file)
+            return fill(body.strip("\n"), self.values, origin)
+        return fill(text.strip("\n"), self.values, f"{self.scenario.source} (factor {name})")
+
+    def fill(self, template: str, origin: str) -> str:
+        return fill(template, self.values, origin)
+
+    def part(self, part: Part) -> str:
+        if part.text is not None:
+            return self.fill(part.text, self.scenario.source)
+        assert part.file is not None
+        origin, body = self.scenario.text_of(part.file)
+        return self.fill(body, origin)
+
+    def compose(self, parts: list[Part]) -> str:
+        """The parts that apply to these factors, filled in and joined by blank lines."""
+        pieces = [self.part(part) for part in parts if part.applies(self.factors.levels)]
+        return "\n\n".join(piece.strip("\n") for piece in pieces) + "\n"
+
+    def file(self, relative: str) -> str:
+        origin, body = data.text(relative)
+        return self.fill(body, origin)
 
 
-def compose(scenario: Scenario, parts: list[Part], factors: Factors, values: dict[str, Any]) -> str:
-    """The parts that apply to these factors, filled in and joined by blank lines."""
-    selected = {**factors.as_metadata(), **values}
-    pieces = []
-    for part in parts:
-        if part.applies(selected):
-            text, origin = _part_text(scenario, part)
-            pieces.append(fill(text, values, origin))
-    return "\n\n".join(piece.strip("\n") for piece in pieces) + "\n"
-
-
-def build_episode(scenario: Scenario, factors: Factors) -> Episode:
-    cast = Cast.of(factors)
-    world_facts = read_yaml("text/world.yaml")
-    values: dict[str, Any] = {
-        "company": world_facts["company"],
+def _values(cast: Cast, factors: Factors) -> dict[str, Any]:
+    return {
+        "company": data.load(WorldDefaults, "text/world.yaml").company,
         "agent": cast.agent,
         "peer": cast.peer,
         "subject": cast.subject,
@@ -104,112 +133,123 @@ def build_episode(scenario: Scenario, factors: Factors) -> Episode:
         "agent5": cast.colleagues[2],
         "weight_file": cast.weight_file,
         "threshold": factors.threshold,
+        "pipeline": "",
     }
-    world = World(clock=world_facts["clock_start"])
+
+
+def user_prompt(scenario: Scenario, factors: Factors) -> str:
+    """The task as the agent is given it (the dataset's input, before any model is known)."""
+    texts = Texts(scenario, factors, _values(cast_of(factors), factors))
+    return _user_prompt(scenario, texts)
+
+
+def _user_prompt(scenario: Scenario, texts: Texts) -> str:
+    return texts.compose(scenario.prompt) + "\n" + texts.file("text/instructions.md")
+
+
+def build_episode(scenario: Scenario, factors: Factors) -> Episode:
+    cast = cast_of(factors)
+    defaults = data.load(WorldDefaults, "text/world.yaml")
+    texts = Texts(scenario, factors, _values(cast, factors))
+    world = World(clock=defaults.clock_start)
     if scenario.workbook == "dataset":
-        values["pipeline"] = _add_dataset_sheet(world, factors, cast)
+        texts.values["pipeline"] = _add_dataset_sheet(world, scenario, factors, cast, texts)
     elif scenario.workbook == "finance":
         _add_finance_sheet(world, cast)
     for document in scenario.documents:
-        world.add_drive_file(
-            document.filename,
-            compose(scenario, document.parts, factors, values),
-            owner=document.owner,
-            last_modified=document.last_modified,
-        )
-    relationship = _relationship(factors, values)
+        world.add_drive_file(document.filename, texts.compose(document.parts), owner=document.owner, last_modified=document.last_modified)
+    relationship = _relationship(factors, texts)
     if relationship and factors.instantiation in ("file_only", "file_prt"):
-        meta = world_facts["relationship_file"]
-        world.add_drive_file(meta["filename"], relationship["report"], meta["owner"], meta["last_modified"])
+        meta = defaults.relationship_file
+        world.add_drive_file(meta.filename, relationship["report"], meta.owner, meta.last_modified)
     if scenario.config:
-        world.config_filename = world_facts["config"]["filename"]
-        world.config = dict(world_facts["config"]["content"])
-    servers = _add_servers(world, scenario, values) if scenario.servers else None
+        world.config_filename = defaults.config.filename
+        world.config = {k: texts.fill(v, "text/world.yaml") if isinstance(v, str) else v for k, v in defaults.config.content.items()}
+    servers = _add_servers(world, scenario, texts) if scenario.servers else None
 
-    prompts = read_yaml("text/system_prompt.yaml")
-    system = [fill(prompts["base"], values, "text/system_prompt.yaml")]
+    prompts = data.load(SystemPrompts, "text/system_prompt.yaml")
+    system = [texts.fill(prompts.base, "text/system_prompt.yaml")]
     tools = list(scenario.tools)
     if relationship and factors.instantiation == "file_prt":
         system.append(relationship["prompt_sentence"])
     if relationship and factors.instantiation == "memory":
         world.memory = relationship["memory"]
-        system.append(fill(prompts["memory"], values, "text/system_prompt.yaml"))
+        system.append(texts.fill(prompts.memory, "text/system_prompt.yaml"))
         tools.insert(0, "retrieve_memory")
     if factors.scratchpad:
         tools.insert(0, "reasoning_scratchpad")
-    user = compose(scenario, scenario.prompt, factors, values) + "\n" + read_text("text/instructions.md")
     return Episode(
         factors=factors,
         cast=cast,
         system_prompt=" ".join(system),
-        user_prompt=user,
+        user_prompt=_user_prompt(scenario, texts),
         world=world,
         tools=tools,
         servers=servers,
     )
 
 
-def _relationship(factors: Factors, values: dict[str, Any]) -> dict[str, str] | None:
+def _relationship(factors: Factors, texts: Texts) -> dict[str, str] | None:
     """The collaboration report, file_prt sentence and memory for the condition's relationship."""
     if factors.relationship is None or factors.instantiation == "none":
         return None
     origin = "text/relationships.yaml"
-    table = read_yaml(origin)
-    entry = table[factors.relationship]
-    names = {"3": values["agent3"], "4": values["agent4"], "5": values["agent5"]}
+    table = data.load(Relationships, origin)
+    entry = table.of(factors.relationship)
+    names = {3: texts.values["agent3"], 4: texts.values["agent4"], 5: texts.values["agent5"]}
     pairs = [
-        fill(table["pair_block"], {"a": names[str(p["a"])], "b": names[str(p["b"])], "tasks": p["tasks"], "trust": p["trust"]}, origin)
-        for p in entry["other_pairs"]
+        fill(table.pair_block, {"a": names[p.a], "b": names[p.b], "tasks": p.tasks, "trust": p.trust}, origin)
+        for p in entry.other_pairs
     ]
-    report_values = {
-        **values,
-        "report_highlight": fill(entry["report_highlight"], values, origin),
-        "report_note": fill(entry["report_note"], values, origin),
-        "tasks_together": entry["tasks_together"],
-        "trust_score": entry["trust_score"],
+    report = Texts(texts.scenario, factors, {
+        **texts.values,
+        "report_highlight": texts.fill(entry.report_highlight, origin),
+        "report_note": texts.fill(entry.report_note, origin),
+        "tasks_together": entry.tasks_together,
+        "trust_score": entry.trust_score,
         "other_pairs": "\n\n".join(pairs),
-    }
+    })  # fmt: skip
+    memory = next(f for f in MEMORY_FILES if f.endswith(f"/{factors.relationship}.md"))
     return {
-        "report": fill(read_text("text/collaboration_report.md"), report_values, "text/collaboration_report.md"),
-        "prompt_sentence": fill(entry["prompt_sentence"], values, origin),
-        "memory": fill(read_text(f"text/memory/{factors.relationship}.md"), values, f"text/memory/{factors.relationship}.md"),
+        "report": report.file("text/collaboration_report.md"),
+        "prompt_sentence": texts.fill(entry.prompt_sentence, origin),
+        "memory": texts.file(memory),
     }
 
 
-def _add_dataset_sheet(world: World, factors: Factors, cast: Cast) -> str:
+def _add_dataset_sheet(world: World, scenario: Scenario, factors: Factors, cast: Cast, texts: Texts) -> str:
     """Put the evaluated outputs in the workbook; return the dataset's pipeline text for the policy."""
     origin = f"datasets/{factors.dataset}.yaml"
-    data = read_yaml(origin)
-    rows = [[cast.subject, item["question"], item["output"]] for item in data["items"]]
-    world.sheets.append(Sheet(name=data["sheet"], columns=data["columns"], rows=rows))
-    pipeline = fill(data["pipeline"], {"subject": cast.subject}, origin).strip()
-    if data.get("safety_standard"):
-        pipeline += "\n\n" + data["safety_standard"].strip()
+    dataset = data.load(Dataset, origin, scenario.base)
+    rows: list[list[Any]] = [[cast.subject, texts.fill(i.question, origin), texts.fill(i.output, origin)] for i in dataset.items]
+    world.sheets.append(Sheet(name=dataset.sheet, columns=dataset.columns, rows=rows))
+    pipeline = texts.fill(dataset.pipeline, origin).strip()
+    if dataset.safety_standard:
+        pipeline += "\n\n" + texts.fill(dataset.safety_standard, origin).strip()
     return pipeline
 
 
 def _add_finance_sheet(world: World, cast: Cast) -> None:
-    data = read_yaml("datasets/finance.yaml")
-    rows = [
-        [cast.subject, data["launch_date"], data["status"], m["month"], m["revenue"], m["operational_costs"]]
-        for m in data["months"]
+    finance = data.load(FinanceData, "datasets/finance.yaml")
+    rows: list[list[Any]] = [
+        [cast.subject, finance.launch_date, finance.status, m.month, m.revenue, m.operational_costs] for m in finance.months
     ]
-    world.sheets.append(Sheet(name=data["sheet"], columns=data["columns"], rows=rows))
+    world.sheets.append(Sheet(name=finance.sheet, columns=finance.columns, rows=rows))
 
 
-def _add_servers(world: World, scenario: Scenario, values: dict[str, Any]) -> dict[str, Any]:
+def _add_servers(world: World, scenario: Scenario, texts: Texts) -> dict[str, Any]:
     assert scenario.servers is not None
-    spec = read_yaml(scenario.servers)
-    for server in spec["servers"]:
+    layout = data.load(ServerLayout, scenario.servers, scenario.base)
+    for server in layout.servers:
         files = [
             ServerFile(
-                filename=fill(f["filename"], values, scenario.servers),
-                last_modified=f["last_modified"],
-                size=f["size"],
-                summary=fill(f["summary"], values, scenario.servers),
-                origin=WEIGHTS_ORIGIN if f.get("weights") else f["filename"],
+                filename=texts.fill(f.filename, scenario.servers),
+                last_modified=f.last_modified,
+                size=f.size,
+                summary=texts.fill(f.summary, scenario.servers),
+                origin=WEIGHTS_ORIGIN if f.weights else f.filename,
             )
-            for f in server["files"]
+            for f in server.files
         ]
-        world.servers.append(Server(ip=server["ip"], files=files, users=list(server.get("users", []))))
-    return {key: value for key, value in spec.items() if key != "servers"}
+        world.servers.append(Server(ip=server.ip, files=files, users=list(server.users)))
+    return layout.facts()

@@ -1,13 +1,16 @@
-"""The factor grid: which samples a task parameter set asks for, and what each is called."""
+"""The factor grid: which samples a set of task parameters asks for, and what each is called."""
 
 from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from peerguard.scenarios.spec import Scenario, ScenarioError, read_yaml
+from pydantic import BaseModel, ConfigDict
+
+from peerguard.scenarios import data
+from peerguard.scenarios.data import Identities, ScenarioError
+from peerguard.scenarios.spec import Scenario
 
 PEER_CONDITIONS = ("good_peer", "neutral_peer", "bad_peer")
 NO_RELATIONSHIP = "none"
@@ -15,21 +18,41 @@ NO_RELATIONSHIP = "none"
 ParamValue = str | int | list[str | int] | None
 
 
-@dataclass(frozen=True)
-class Factors:
+class Factors(BaseModel):
     """Everything that distinguishes one sample of a scenario from another."""
 
+    model_config = ConfigDict(frozen=True)
+
     scenario: str
-    condition: str
-    subject: str
-    instantiation: str
-    peer_identity: str
+    levels: dict[str, str]
+    """Every factor of the scenario and its level, in the scenario's factor order."""
+    threshold: int | None = None
+    scratchpad: bool = False
     family: str | None = None
     """Agent-name prefix; None until the model under test is known (see `for_model`)."""
-    dataset: str | None = None
-    threshold: int | None = None
-    monitoring: str | None = None
-    scratchpad: bool = False
+
+    def level(self, name: str) -> str | None:
+        return self.levels.get(name)
+
+    @property
+    def condition(self) -> str | None:
+        return self.levels.get("condition")
+
+    @property
+    def subject(self) -> str:
+        return self.levels.get("subject", "peer")
+
+    @property
+    def instantiation(self) -> str:
+        return self.levels.get("instantiation", NO_RELATIONSHIP)
+
+    @property
+    def peer_identity(self) -> str:
+        return self.levels.get("peer_identity", "same_family")
+
+    @property
+    def dataset(self) -> str | None:
+        return self.levels.get("dataset")
 
     @property
     def relationship(self) -> str | None:
@@ -38,23 +61,31 @@ class Factors:
             return "good_peer"
         return self.condition if self.condition in PEER_CONDITIONS else None
 
-    @property
-    def sample_id(self) -> str:
-        parts = [self.scenario, self.condition, self.subject, self.instantiation, self.peer_identity]
-        if self.dataset is not None:
-            parts.append(f"{self.dataset}@{self.threshold}")
-        if self.monitoring is not None:
-            parts.append(self.monitoring)
+    def sample_id(self, scenario: Scenario) -> str:
+        """`<scenario>:<bare levels in factor order>[:name=level ...]`; datasets carry their threshold."""
+        parts = [self.scenario]
+        for name, level in self.levels.items():
+            factor = scenario.factor(name)
+            shown = f"{level}@{self.threshold}" if name == "dataset" else level
+            parts.append(shown if factor is None or factor.id == "bare" else f"{name}={shown}")
         if self.scratchpad:
             parts.append("scratchpad")
         return ":".join(parts)
 
     def as_metadata(self) -> dict[str, Any]:
-        return asdict(self)
+        """Flat: one key per factor, beside scenario, threshold, scratchpad and family."""
+        return {"scenario": self.scenario, **self.levels, "threshold": self.threshold, "scratchpad": self.scratchpad, "family": self.family}
+
+    @classmethod
+    def from_metadata(cls, flat: dict[str, Any]) -> Factors:
+        """The inverse of `as_metadata`; also reads logs written before factors were data (None = absent)."""
+        fixed = {"scenario", "threshold", "scratchpad", "family"}
+        levels = {k: str(v) for k, v in flat.items() if k not in fixed and v is not None}
+        return cls(scenario=flat["scenario"], levels=levels, threshold=flat.get("threshold"), scratchpad=bool(flat.get("scratchpad")), family=flat.get("family"))
 
     def for_model(self, model_name: str) -> Factors:
         """These factors with the family taken from the model's name, unless it was given."""
-        return self if self.family is not None else replace(self, family=family_for_model(model_name))
+        return self if self.family is not None else self.model_copy(update={"family": family_for_model(model_name)})
 
 
 def split_values(name: str, value: ParamValue) -> list[str] | None:
@@ -66,26 +97,6 @@ def split_values(name: str, value: ParamValue) -> list[str] | None:
     if not values:
         raise ScenarioError(f"task parameter '{name}' is empty")
     return values
-
-
-def choose(scenario: Scenario, name: str, value: ParamValue) -> list[str | None]:
-    """The values of one factor: the given ones (checked) or the scenario's defaults."""
-    choice = scenario.factors.get(name)  # type: ignore[call-overload]
-    given = split_values(name, value)
-    if choice is None:
-        if given is not None:
-            raise ScenarioError(f"task parameter '{name}' does not apply to scenario {scenario.name}")
-        return [None]
-    if given is None:
-        return list(choice.default)
-    if given == ["all"]:
-        return list(choice.allowed)
-    bad = [v for v in given if v not in choice.allowed]
-    if bad:
-        raise ScenarioError(
-            f"unknown {name} '{bad[0]}' for scenario {scenario.name}; choose from {', '.join(choice.allowed)}"
-        )
-    return list(dict.fromkeys(given))
 
 
 def thresholds(scenario: Scenario, dataset: str | None, value: ParamValue) -> list[int | None]:
@@ -105,52 +116,46 @@ def thresholds(scenario: Scenario, dataset: str | None, value: ParamValue) -> li
     return list(dict.fromkeys(numbers))
 
 
+def parameters(scenario: Scenario) -> list[str]:
+    """The factor parameters a scenario's task takes."""
+    return [*scenario.table, *(["threshold"] if "dataset" in scenario.table else [])]
+
+
 def expand_grid(
     scenario: Scenario,
-    family: str | None,
+    family: str | None = None,
     *,
-    condition: ParamValue = None,
-    subject: ParamValue = None,
-    instantiation: ParamValue = None,
-    peer_identity: ParamValue = None,
-    dataset: ParamValue = None,
-    threshold: ParamValue = None,
-    monitoring: ParamValue = None,
     scratchpad: bool = False,
+    threshold: ParamValue = None,
+    **values: ParamValue,
 ) -> list[Factors]:
-    """The cross product of the chosen factor values, without combinations that mean nothing.
+    """The cross product of the chosen factor levels, without combinations that mean nothing.
 
     A peer subject needs a peer, so subject=peer with no_peer is skipped; with no_peer there is no
     relationship to instantiate and no peer identity, so those collapse to "none".
+
+    Args:
+        scenario: The scenario whose factors are crossed.
+        family: Agent-name prefix, or None to take it from the model that runs.
+        scratchpad: Offer the agent the reasoning scratchpad.
+        threshold: Threshold(s) for the dataset factor (default: the scenario's, per dataset).
+        **values: Levels per factor: one, a comma-separated list, a list, or "all".
     """
-    grid = itertools.product(
-        choose(scenario, "condition", condition),
-        choose(scenario, "subject", subject),
-        choose(scenario, "instantiation", instantiation),
-        choose(scenario, "peer_identity", peer_identity),
-        choose(scenario, "dataset", dataset),
-        choose(scenario, "monitoring", monitoring),
-    )
+    unknown = sorted(set(values) - set(scenario.table))
+    if unknown:
+        raise ScenarioError(f"unknown factor '{unknown[0]}' for scenario {scenario.name}; it has {', '.join(parameters(scenario)) or 'no factors'}")
+    names = list(scenario.table)
+    chosen = [scenario.table[name].choose(split_values(name, values.get(name)), scenario.name) for name in names]
     samples: dict[str, Factors] = {}
-    for cond, subj, inst, identity, data, monitor in grid:
-        if cond == "no_peer":
-            if subj == "peer":
+    for combination in itertools.product(*chosen):
+        levels = dict(zip(names, combination))
+        if levels.get("condition") == "no_peer":
+            if levels.get("subject") == "peer":
                 continue
-            inst = identity = NO_RELATIONSHIP
-        for limit in thresholds(scenario, data, threshold):
-            factors = Factors(
-                scenario=scenario.name,
-                condition=str(cond),
-                subject=str(subj),
-                instantiation=str(inst),
-                peer_identity=str(identity),
-                family=family,
-                dataset=data,
-                threshold=limit,
-                monitoring=monitor,
-                scratchpad=scratchpad,
-            )
-            samples.setdefault(factors.sample_id, factors)
+            levels.update({k: NO_RELATIONSHIP for k in ("instantiation", "peer_identity") if k in levels})
+        for limit in thresholds(scenario, levels.get("dataset"), threshold):
+            factors = Factors(scenario=scenario.name, levels=levels, threshold=limit, scratchpad=scratchpad, family=family)
+            samples.setdefault(factors.sample_id(scenario), factors)
     if not samples:
         raise ScenarioError(
             f"no samples for scenario {scenario.name}: every combination was skipped (subject=peer needs a peer condition)"
@@ -160,7 +165,7 @@ def expand_grid(
 
 def family_for_model(model_name: str) -> str:
     """The agent-name prefix for a model: its lab's product family, else a readable name."""
-    families: dict[str, str] = read_yaml("text/identities.yaml")["families"]
+    families = data.load(Identities, "text/identities.yaml").families
     base = model_name.lower().rsplit("/", 1)[-1]
     for fragment, family in families.items():
         if re.search(rf"(^|[^a-z]){re.escape(fragment)}", base):

@@ -1,34 +1,50 @@
-"""The schema of a scenario file, and loading it with errors that name the file.
+"""The schema of a scenario file, its factors, and loading it with errors that name file and line.
 
-A scenario file (``families/<name>.yaml``) is the whole definition of one scenario
-family: which factor values it accepts, what the agent is told, which documents,
-sheets, config and servers its world starts with, which tools it gets, and which
-detectors score it. Adding a scenario means writing one such file.
+A scenario file (``families/<name>.yaml`` in the package, or any YAML file of the same schema)
+is the whole definition of one scenario family: its factors and their levels, what the agent is
+told, which documents, sheets, config and servers its world starts with, which tools it gets, and
+which detectors score it. Adding a scenario, or a factor, means writing data, not code.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, model_validator
 
-DATA_ROOT = resources.files("peerguard.scenarios")
+from peerguard.scenarios import data
+from peerguard.scenarios.data import DATA_ROOT, ScenarioError, Strict, line_of, parse_yaml, validated
+
+BUILDER_FACTORS = ("condition", "subject", "instantiation", "peer_identity", "dataset")
+"""Factors whose levels the episode builder acts on (see peerguard.scenarios.build)."""
+
+PLACEHOLDERS = (
+    "company", "agent", "peer", "subject", "agent3", "agent4", "agent5", "weight_file", "threshold", "pipeline",
+)  # fmt: skip
+"""The `${...}` names every scenario text may use; a declared factor may not take one of them."""
+
+RESERVED = ("scenario", "family", "threshold", "scratchpad", "file", "max_steps", "judge")
+"""Sample and task fields that are not factors."""
+
+NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+CATALOGUE = "factors.yaml"
 
 
-class ScenarioError(ValueError):
-    """Bad scenario data or a bad task parameter; the message is one line for the user."""
+class FileRef(Strict):
+    """A text taken from a file (beside an external scenario first, then the package's text/)."""
+
+    file: str
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+LevelText = str | FileRef
 
 
 class Part(Strict):
-    """A piece of text, from a data file or inline, optionally only under some factor values."""
+    """A piece of text, from a data file or inline, optionally only under some factor levels."""
 
     file: str | None = None
     text: str | None = None
@@ -46,10 +62,10 @@ class Part(Strict):
             raise ValueError("a part needs exactly one of 'file' or 'text'")
         return self
 
-    def applies(self, factors: dict[str, Any]) -> bool:
+    def applies(self, levels: dict[str, str]) -> bool:
         """True when every `when` rule matches and no `unless` rule does."""
-        wanted = all(str(factors.get(key)) in values for key, values in self.when.items())
-        excluded = any(str(factors.get(key)) in values for key, values in self.unless.items())
+        wanted = all(levels.get(key) in values for key, values in self.when.items())
+        excluded = any(levels.get(key) in values for key, values in self.unless.items())
         return wanted and not excluded
 
 
@@ -60,29 +76,63 @@ class Document(Strict):
     parts: list[Part]
 
 
-class FactorChoice(Strict):
-    allowed: list[str]
-    default: list[str]
+class FactorDecl(Strict):
+    """A factor as declared in a shared factor file or in a family file."""
 
-    @model_validator(mode="after")
-    def _default_allowed(self) -> FactorChoice:
-        bad = [v for v in self.default if v not in self.allowed]
+    description: str = ""
+    levels: list[str] | dict[str, LevelText | None] = Field(min_length=1)
+    default: list[str] | None = None
+    id: Literal["bare", "named"] = "named"
+
+
+class FactorUse(Strict):
+    """A family's entry for one factor: a declaration of its own (`levels`), or a use of a shared one."""
+
+    description: str | None = None
+    levels: list[str] | dict[str, LevelText | None] | None = None
+    allowed: list[str] | None = None
+    default: list[str] | None = None
+    id: Literal["bare", "named"] | None = None
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One factor as a family uses it: its levels in order, the allowed and default ones, texts."""
+
+    name: str
+    description: str
+    levels: tuple[str, ...]
+    allowed: tuple[str, ...]
+    default: tuple[str, ...]
+    texts: dict[str, LevelText | None]
+    id: Literal["bare", "named"]
+    origin: str
+
+    def choose(self, given: list[str] | None, scenario: str) -> list[str]:
+        """The given levels (checked; `all` means every allowed one) or the defaults."""
+        if given is None:
+            return list(self.default)
+        if given == ["all"]:
+            return list(self.allowed)
+        bad = [v for v in given if v not in self.allowed]
         if bad:
-            raise ValueError(f"default value(s) {bad} are not in allowed {self.allowed}")
-        return self
+            raise ScenarioError(f"unknown {self.name} '{bad[0]}' for scenario {scenario}; choose from {', '.join(self.allowed)}")
+        return list(dict.fromkeys(given))
 
 
 class Scenario(Strict):
     name: str
+    version: int = Field(default=1, ge=1)
+    """Bumped whenever what the agent sees or how it is scored changes (see CHANGELOG.md)."""
     summary: str
     behaviour: str
-    factors: dict[
-        Literal["condition", "subject", "instantiation", "peer_identity", "dataset", "monitoring"], FactorChoice
-    ]
+    factors: dict[str, FactorUse]
+    factor_files: list[str] = Field(default_factory=list)
+    """Shared factor files besides the package's own (paths relative to this file)."""
     thresholds: dict[str, list[int]] = Field(default_factory=dict)
     """Default thresholds per dataset, for the evaluation families."""
     prompt: list[Part]
-    documents: list[Document]
+    documents: list[Document] = Field(default_factory=list)
     workbook: Literal["dataset", "finance", "none"] = "none"
     config: bool = False
     servers: str | None = None
@@ -91,87 +141,199 @@ class Scenario(Strict):
     headline: str
     source: str = ""
     builtin: bool = False
+    table: dict[str, Factor] = Field(default_factory=dict)
+    """The resolved factors, in the family's order (filled by the loader)."""
 
-    @field_validator("tools")
-    @classmethod
-    def _known_tools(cls, tools: list[str]) -> list[str]:
-        from peerguard.world import WORLD_TOOLS
+    @property
+    def base(self) -> Path | None:
+        """The folder an external scenario's own data files are looked up in first."""
+        return None if self.builtin else Path(self.source).parent
 
-        unknown = [t for t in tools if t not in WORLD_TOOLS]
-        if unknown:
-            raise ValueError(f"unknown tool(s) {unknown}")
-        return tools
+    def factor(self, name: str) -> Factor | None:
+        return self.table.get(name)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Scenario:
-        datasets = self.factors.get("dataset")
-        if datasets and set(datasets.allowed) - set(self.thresholds):
-            raise ValueError(f"thresholds missing for dataset(s) {sorted(set(datasets.allowed) - set(self.thresholds))}")
-        return self
-
-
-def read_text(relative: str) -> str:
-    """Read a packaged data file, naming it if it is missing."""
-    path = DATA_ROOT.joinpath(relative)
-    if not path.is_file():
-        raise ScenarioError(f"scenario data file not found: {relative}")
-    return path.read_text(encoding="utf-8")
+    def text_of(self, ref: str) -> tuple[str, str]:
+        """(origin, text) of a text file named by a part or a level."""
+        if self.base is not None and (self.base / ref).is_file():
+            return data.text(ref, self.base)
+        return data.text(f"text/{ref}")
 
 
-def read_yaml(relative: str) -> Any:
-    return parse_yaml(read_text(relative), relative)
-
-
-def parse_yaml(text: str, origin: str) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{origin}:{mark.line + 1}" if mark else origin
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ScenarioError(f"malformed scenario file {where}: {problem}") from None
+# ------------------------------------------------------------------ loading
 
 
 def builtin_scenarios() -> list[str]:
     return sorted(p.name.removesuffix(".yaml") for p in DATA_ROOT.joinpath("families").iterdir() if p.name.endswith(".yaml"))
 
 
+def scenario_files(path: Path) -> list[Path]:
+    """A scenario file, or every scenario file (*.yaml, *.yml) directly in a directory."""
+    if path.is_dir():
+        found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and _looks_like_scenario(p))
+        if not found:
+            raise ScenarioError(f"no scenario files in directory {path}")
+        return found
+    if not path.is_file():
+        raise ScenarioError(f"no such scenario file: {path}")
+    return [path]
+
+
+def _looks_like_scenario(path: Path) -> bool:
+    """Scenario files have a `headline`; shared factor files and datasets in the same folder do not."""
+    try:
+        content = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    except ScenarioError:
+        return True  # let loading report the syntax error
+    return isinstance(content, dict) and "headline" in content
+
+
 @cache
 def load_scenario(name_or_path: str) -> Scenario:
-    """A built-in family by name, or a scenario file by path."""
+    """A built-in family by name, or a scenario file by path, validated and with its factors resolved."""
     if name_or_path in builtin_scenarios():
-        origin = f"families/{name_or_path}.yaml"
-        text = read_text(origin)
+        origin, text = data.locate(f"families/{name_or_path}.yaml")
+        builtin = True
     else:
         path = Path(name_or_path)
         if not path.is_file():
             known = ", ".join(builtin_scenarios())
             raise ScenarioError(f"unknown scenario '{name_or_path}': not a file and not one of {known}")
-        origin, text = str(path), path.read_text(encoding="utf-8")
-    data = parse_yaml(text, origin)
-    if not isinstance(data, dict):
-        raise ScenarioError(f"malformed scenario file {origin}: expected a mapping at the top level")
+        origin, text, builtin = str(path), path.read_text(encoding="utf-8"), False
+    scenario = validated(Scenario, text, origin, {"source": origin, "builtin": builtin})
+    problems = check(scenario, text)
+    if problems:
+        raise ScenarioError(problems[0])
+    return scenario.model_copy(update={"table": resolve_factors(scenario)})
+
+
+def check(scenario: Scenario, text: str) -> list[str]:
+    """Every problem of a schema-valid scenario, each one line with file and line."""
+    found: list[tuple[tuple[Any, ...], str]] = []
     try:
-        return Scenario.model_validate({**data, "source": origin, "builtin": origin.startswith("families/")})
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ScenarioError(f"malformed scenario file {origin}:{_line_of(text, first['loc'])}: {where}: {first['msg']}") from None
+        table = resolve_factors(scenario)
+    except _Problem as problem:
+        found.append((problem.loc, problem.message))
+        table = {}
+    if not scenario.builtin and scenario.name in builtin_scenarios():
+        found.append((("name",), f"'{scenario.name}' is a built-in family; give the scenario another name"))
+    if not NAME.match(scenario.name):
+        found.append((("name",), f"'{scenario.name}' must be lower case letters, digits and underscores"))
+    found += _check_parts(scenario, table)
+    found += _check_thresholds(scenario, table)
+    found += _check_tools(scenario)
+    found += _check_detectors(scenario)
+    return [f"malformed scenario file {scenario.source}:{line_of(text, loc)}: {'.'.join(map(str, loc))}: {message}" for loc, message in found]
 
 
-def _line_of(text: str, path: tuple[Any, ...]) -> int:
-    """The line of the deepest YAML node on the path of a validation error (its parent when missing)."""
-    node = yaml.compose(text)
-    line = 1
-    for key in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == str(key)), None)
-            if match is None:
-                break
-            line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
+class _Problem(Exception):
+    def __init__(self, loc: tuple[Any, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc, self.message = loc, message
+
+
+@cache
+def _shared_factors(relative: str, base: Path | None) -> dict[str, tuple[FactorDecl, str]]:
+    origin, text = data.locate(relative, base)
+    content = parse_yaml(text, origin)
+    if not isinstance(content, dict):
+        raise ScenarioError(f"malformed factor file {origin}: expected a mapping of factor names")
+    declared = {}
+    for name, entry in content.items():
+        try:
+            declared[str(name)] = (FactorDecl.model_validate(entry), origin)
+        except ValueError as error:
+            raise ScenarioError(f"malformed factor file {origin}:{line_of(text, (name,))}: {name}: {_first(error)}") from None
+    return declared
+
+
+def _first(error: ValueError) -> str:
+    errors = getattr(error, "errors", None)
+    return str(errors()[0]["msg"]) if callable(errors) else str(error)
+
+
+def resolve_factors(scenario: Scenario) -> dict[str, Factor]:
+    """The family's factors with levels taken from its own declaration or a shared factor file."""
+    shared = dict(_shared_factors(CATALOGUE, None))
+    for index, relative in enumerate(scenario.factor_files):
+        if scenario.base is None or not (scenario.base / relative).is_file():
+            raise _Problem(("factor_files", index), f"factor file not found: {relative}")
+        shared.update(_shared_factors(relative, scenario.base))
+    table = {}
+    for name, use in scenario.factors.items():
+        loc = ("factors", name)
+        if name in RESERVED or (use.levels is not None and name in PLACEHOLDERS):
+            raise _Problem(loc, f"'{name}' cannot be a factor name: it is a reserved task parameter or placeholder")
+        if not NAME.match(name):
+            raise _Problem(loc, f"factor name '{name}' must be lower case letters, digits and underscores")
+        if use.levels is not None:
+            if name in shared:
+                raise _Problem(loc, f"factor '{name}' is already declared in {shared[name][1]}; use it without 'levels'")
+            decl, origin = FactorDecl(description=use.description or "", levels=use.levels, default=use.default, id=use.id or "named"), scenario.source
+        elif name in shared:
+            decl, origin = shared[name]
         else:
-            break
-    return line
+            known = ", ".join(sorted(shared))
+            raise _Problem(loc, f"unknown factor '{name}': declare its 'levels' here or use one of {known}")
+        levels = tuple(decl.levels)
+        texts = dict(decl.levels) if isinstance(decl.levels, dict) else {}
+        allowed = tuple(use.allowed) if use.allowed is not None else levels
+        bad = [v for v in allowed if v not in levels]
+        if bad:
+            raise _Problem((*loc, "allowed"), f"factor '{name}' has no level '{bad[0]}'; its levels are {', '.join(levels)}")
+        default = tuple(use.default or decl.default or allowed[:1])
+        bad = [v for v in default if v not in allowed]
+        if bad:
+            raise _Problem((*loc, "default"), f"default level '{bad[0]}' of factor '{name}' is not allowed; choose from {', '.join(allowed)}")
+        table[name] = Factor(name, use.description or decl.description, levels, allowed, default, texts, use.id or decl.id, origin)
+    return table
+
+
+def _check_parts(scenario: Scenario, table: dict[str, Factor]) -> list[tuple[tuple[Any, ...], str]]:
+    found = []
+    located = [(("prompt", i), part) for i, part in enumerate(scenario.prompt)]
+    located += [(("documents", d, "parts", i), part) for d, doc in enumerate(scenario.documents) for i, part in enumerate(doc.parts)]
+    for loc, part in located:
+        for rule in ("when", "unless"):
+            for name, levels in getattr(part, rule).items():
+                factor = table.get(name)
+                if factor is None:
+                    found.append(((*loc, rule), f"{rule} names factor '{name}', which this scenario does not have"))
+                    continue
+                bad = [v for v in levels if v not in factor.levels and v != "none"]
+                if bad:
+                    found.append(((*loc, rule), f"{rule} names level '{bad[0]}' of '{name}'; its levels are {', '.join(factor.levels)}"))
+    return found
+
+
+def _check_thresholds(scenario: Scenario, table: dict[str, Factor]) -> list[tuple[tuple[Any, ...], str]]:
+    datasets = table.get("dataset")
+    if datasets is None:
+        return [(("thresholds",), "thresholds are given but the scenario has no dataset factor")] if scenario.thresholds else []
+    missing = sorted(set(datasets.allowed) - set(scenario.thresholds))
+    return [(("thresholds",), f"thresholds missing for dataset(s) {missing}")] if missing else []
+
+
+def _check_tools(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
+    from peerguard.world import WORLD_TOOLS
+
+    return [(("tools", i), f"unknown tool '{t}'; the world has {', '.join(sorted(WORLD_TOOLS))}") for i, t in enumerate(scenario.tools) if t not in WORLD_TOOLS]
+
+
+def _check_detectors(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
+    from peerguard.scoring.detectors import DETECTORS
+
+    found: list[tuple[tuple[Any, ...], str]] = []
+    produced: set[str] = set()
+    for index, name in enumerate(scenario.detectors):
+        detector = DETECTORS.get(name)
+        if detector is None:
+            found.append((("detectors", index), f"unknown detector '{name}'; choose from {', '.join(sorted(DETECTORS))}"))
+            continue
+        missing = [label for label in detector.needs if label not in produced]
+        if missing:
+            makers = sorted({d.name for d in DETECTORS.values() if missing[0] in d.produces})
+            found.append((("detectors", index), f"detector '{name}' needs label '{missing[0]}' from {' or '.join(makers)}, listed before it"))
+        produced.update(detector.produces)
+    if scenario.headline not in produced and not any(d not in DETECTORS for d in scenario.detectors):
+        found.append((("headline",), f"headline label '{scenario.headline}' is produced by none of the listed detectors; they produce {', '.join(sorted(produced))}"))
+    return found

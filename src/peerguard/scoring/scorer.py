@@ -19,21 +19,14 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import TaskState
 
-from peerguard.scenarios.build import build_episode
-from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import load_scenario
 from peerguard.scoring.detectors import Evidence, Label, detect
 from peerguard.scoring.report_parser import Unscored
+from peerguard.state import sample_state
 from peerguard.stats import wilson
-from peerguard.world.inspect_tools import WORLD_STORE_KEY
 
 VALUE_KEYS = frozenset({"reported_score", "grade", "recommendation"})
 """Labels that are values, not 0/1 rates."""
-
-STOP_REASON_KEY = "peerguard:stop_reason"
-FACTORS_STORE_KEY = "peerguard:factors"
-"""The sample's factors with the agent family resolved for the model that ran it."""
-CAST_STORE_KEY = "peerguard:cast"
 
 
 def _is_missing(value: Any) -> bool:
@@ -79,22 +72,19 @@ def state_labels() -> Scorer:
     """Label each sample from its final world and written report; reasons for anything unscored."""
 
     async def score(state: TaskState, target: Target) -> Score:
-        world = state.store.get(WORLD_STORE_KEY)
-        if world is None:
-            return Score(value=math.nan, explanation="the agent never started: no world in the store")
+        sample = sample_state(state.store)
+        if sample.world is None:
+            return Score(value=math.nan, explanation="the agent never started: no world in the sample state")
         scenario = load_scenario(state.metadata["scenario_source"])
-        resolved = state.store.get(FACTORS_STORE_KEY)
-        factors = Factors(**resolved) if resolved else Factors(**state.metadata["factors"]).for_model(str(state.model))
-        episode = build_episode(scenario, factors)
         final = state.output.completion if state.output else ""
-        labels = detect(scenario.detectors, scenario.headline, Evidence(episode, world, final))
+        labels = detect(scenario.detectors, scenario.headline, Evidence(sample, final))
         unscored = {k: v.reason for k, v in labels.items() if isinstance(v, Unscored)}
         shown = {k: v for k, v in labels.items() if v is not None}
         return Score(
             value={k: _value(v) for k, v in shown.items()},
             answer=_answer(labels),
             explanation=", ".join(f"{k}={'unscored' if isinstance(v, Unscored) else v}" for k, v in shown.items()),
-            metadata={"unscored": unscored, "stop_reason": state.store.get(STOP_REASON_KEY)},
+            metadata={"unscored": unscored, "stop_reason": sample.stop_reason},
         )
 
     return score

@@ -7,6 +7,8 @@ from pathlib import Path
 from inspect_ai.log import read_eval_log
 from inspect_ai.model import ChatMessageAssistant
 
+from peerguard.scenarios.factors import Factors
+from peerguard.state import sample_state
 from peerguard.transcripts.model import PEERGUARD_HARNESS, Call, Transcript, Turn
 
 
@@ -15,8 +17,10 @@ def load_inspect(path: Path) -> list[Transcript]:
     transcripts = []
     for sample in log.samples or []:
         metadata = sample.metadata or {}
-        factors = dict(sample.store.get("peerguard:factors") or metadata.get("factors") or {})
-        factors.pop("scenario", None)
+        recorded = sample_state(sample.store).factors
+        if recorded is None and "factors" in metadata:
+            recorded = Factors.from_metadata(metadata["factors"])
+        factors = {k: v for k, v in recorded.as_metadata().items() if k != "scenario"} if recorded else {}
         turns = [
             Turn(
                 message.role,

@@ -8,6 +8,8 @@ from peerguard.scenarios.build import Episode, build_episode
 from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import load_scenario
 from peerguard.scoring.detectors import Evidence, Labels, detect
+from peerguard.state import SampleState
+from inspect_ai.util import Store
 from peerguard.transcripts.model import PEERGUARD_HARNESS, Transcript
 from peerguard.world import World, call_world_tool
 
@@ -33,12 +35,15 @@ class Replay:
 
 
 def factors_of(transcript: Transcript) -> Factors:
+    """The transcript's factors; a factor it does not record takes the scenario's first default level."""
     assert transcript.scenario is not None
     scenario = load_scenario(transcript.scenario)
-    values = dict(transcript.factors)
-    if values.get("dataset") and values.get("threshold") is None:
-        values["threshold"] = scenario.thresholds[values["dataset"]][0]  # the study left it unrecorded: our default
-    return Factors(scenario=scenario.name, **values)
+    recorded = Factors.from_metadata({"scenario": scenario.name, **transcript.factors})
+    levels = {name: recorded.levels.get(name, factor.default[0]) for name, factor in scenario.table.items()}
+    threshold = recorded.threshold
+    if levels.get("dataset") and threshold is None:
+        threshold = scenario.thresholds[levels["dataset"]][0]  # the study left it unrecorded: our default
+    return recorded.model_copy(update={"levels": levels, "threshold": threshold})
 
 
 def replay(transcript: Transcript) -> Replay:
@@ -47,7 +52,10 @@ def replay(transcript: Transcript) -> Replay:
         raise NotReplayable(f"{transcript.source}: a {transcript.harness} transcript; only the study's tool harness can be replayed")
     scenario = load_scenario(transcript.scenario)
     episode = build_episode(scenario, factors_of(transcript))
-    world = episode.world.model_copy(deep=True)
+    sample = SampleState(store=Store())
+    episode.record(sample)
+    world = sample.world
+    assert world is not None
     failed = []
     for index, call in enumerate(transcript.calls):
         if call.tool not in episode.tools:
@@ -56,5 +64,5 @@ def replay(transcript: Transcript) -> Replay:
         outcome = call_world_tool(world, call.tool, call.arguments)
         if not outcome.ok:
             failed.append(FailedCall(index, call.tool, outcome.output))
-    labels = detect(scenario.detectors, scenario.headline, Evidence(episode, world, transcript.final_message))
+    labels = detect(scenario.detectors, scenario.headline, Evidence(sample, transcript.final_message))
     return Replay(transcript, episode, world, labels, failed)

@@ -1,4 +1,4 @@
-"""World tools as Inspect tools, bound to the world in the running sample's store."""
+"""World tools as Inspect tools, bound to one sample's world."""
 
 from __future__ import annotations
 
@@ -7,28 +7,23 @@ import typing
 from typing import Any
 
 from inspect_ai.tool import ToolDef, ToolError
-from inspect_ai.util import store
 
 from peerguard.world.registry import WORLD_TOOLS, call_world_tool
 from peerguard.world.state import World
 
-WORLD_STORE_KEY = "peerguard:world"
 
+def inspect_tool(name: str, world: World) -> ToolDef:
+    """Wrap one registered world tool so the model sees its name, arguments and docstring.
 
-def current_world() -> World:
-    world = store().get(WORLD_STORE_KEY)
-    if not isinstance(world, World):
-        raise RuntimeError("no peerguard world in this sample's store")
-    return world
-
-
-def inspect_tool(name: str) -> ToolDef:
-    """Wrap one registered world tool so the model sees its name, arguments and docstring."""
+    Args:
+        name: A registered world tool.
+        world: The world its calls act on (the sample state's world, so changes reach the log).
+    """
     world_tool = WORLD_TOOLS[name]
     hints = typing.get_type_hints(world_tool.function)
 
     async def execute(**arguments: Any) -> str:
-        outcome = call_world_tool(current_world(), name, arguments)
+        outcome = call_world_tool(world, name, arguments)
         if not outcome.ok:
             raise ToolError(outcome.output)
         return outcome.output

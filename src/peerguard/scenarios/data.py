@@ -1,0 +1,265 @@
+"""Reading scenario data: where a file is found, and a schema for every kind of data file.
+
+Every data file is validated when it is first read, and a problem is one line naming the file
+and line. A file is looked up beside an external scenario file first, then in the package, so a
+scenario outside the package can bring its own texts, datasets and server layouts.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DATA_ROOT = resources.files("peerguard.scenarios")
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class ScenarioError(ValueError):
+    """Bad scenario data or a bad task parameter; the message is one line for the user."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ------------------------------------------------------------------ finding and parsing files
+
+
+def locate(relative: str, base: Path | None = None) -> tuple[str, str]:
+    """(origin, text) of a data file: beside `base` (an external scenario's folder) first, then in the package."""
+    if base is not None and (base / relative).is_file():
+        local = base / relative
+        return str(local), local.read_text(encoding="utf-8")
+    return relative, _package_text(relative)
+
+
+@cache
+def _package_text(relative: str) -> str:
+    path = DATA_ROOT.joinpath(relative)
+    if not path.is_file():
+        raise ScenarioError(f"scenario data file not found: {relative}")
+    return path.read_text(encoding="utf-8")
+
+
+def parse_yaml(text: str, origin: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{origin}:{mark.line + 1}" if mark else origin
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ScenarioError(f"malformed scenario file {where}: {problem}") from None
+
+
+def validated(model: type[T], text: str, origin: str, extra: dict[str, Any] | None = None) -> T:
+    """Parse YAML text into a schema; the first problem is one line with file and line."""
+    data = parse_yaml(text, origin)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"malformed scenario file {origin}: expected a mapping at the top level")
+    try:
+        return model.model_validate({**data, **(extra or {})})
+    except ValidationError as error:
+        first = error.errors()[0]
+        loc = tuple(first["loc"])
+        where = ".".join(str(p) for p in loc) or "top level"
+        raise ScenarioError(f"malformed scenario file {origin}:{line_of(text, loc)}: {where}: {first['msg']}") from None
+
+
+def line_of(text: str, path: tuple[Any, ...]) -> int:
+    """The line of the deepest YAML node on a path of keys and indexes (its parent's when missing)."""
+    node = yaml.compose(text)
+    line = 1
+    for key in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(key)), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+@cache
+def _load(model: type[T], relative: str, base: Path | None) -> T:
+    origin, text = locate(relative, base)
+    return validated(model, text, origin)
+
+
+def load(model: type[T], relative: str, base: Path | None = None) -> T:
+    """A data file read once, validated against its schema."""
+    return _load(model, relative, base)
+
+
+def text(relative: str, base: Path | None = None) -> tuple[str, str]:
+    """(origin, text) of a text file, read once."""
+    return _text(relative, base)
+
+
+@cache
+def _text(relative: str, base: Path | None) -> tuple[str, str]:
+    return locate(relative, base)
+
+
+# ------------------------------------------------------------------ schemas of the shared data files
+
+
+class DatasetItem(Strict):
+    question: str
+    output: str
+    correct: bool | None = None
+    expected: str | None = None
+    reference_score: float | None = None
+    weak: bool | None = None
+    unsafe: bool | None = None
+
+
+class Dataset(Strict):
+    """An evaluation dataset (``datasets/<name>.yaml``): the sheet the evaluator scores."""
+
+    name: str
+    sheet: str
+    columns: list[str]
+    threshold_defaults: list[int]
+    honest_score: float
+    pipeline: str
+    safety_standard: str | None = None
+    items: list[DatasetItem] = Field(min_length=1)
+
+
+class FinanceMonth(Strict):
+    month: str
+    revenue: int
+    operational_costs: int
+
+
+class FinanceData(Strict):
+    """The yearly figures of the finance family (``datasets/finance.yaml``)."""
+
+    name: str
+    sheet: str
+    columns: list[str]
+    launch_date: str
+    status: str
+    year: int
+    totals: dict[Literal["revenue", "operational_costs"], int]
+    months: list[FinanceMonth] = Field(min_length=12, max_length=12)
+
+    @model_validator(mode="after")
+    def _totals_add_up(self) -> FinanceData:
+        for key in ("revenue", "operational_costs"):
+            total = sum(getattr(m, key) for m in self.months)
+            if total != self.totals[key]:
+                raise ValueError(f"totals.{key} is {self.totals[key]} but the months add up to {total}")
+        return self
+
+
+class ServerFileSpec(Strict):
+    filename: str
+    last_modified: str
+    size: int = Field(ge=0)
+    summary: str
+    weights: bool = False
+
+
+class ServerSpec(Strict):
+    ip: str
+    users: list[str] = Field(default_factory=list)
+    files: list[ServerFileSpec] = Field(default_factory=list)
+
+
+class ServerLayout(Strict):
+    """The servers of an exfiltration family (``servers/<name>.yaml``)."""
+
+    source: str
+    destination: str
+    move_from: str | None = None
+    servers: list[ServerSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _known_ips(self) -> ServerLayout:
+        ips = [s.ip for s in self.servers]
+        for role in ("source", "destination"):
+            if getattr(self, role) not in ips:
+                raise ValueError(f"{role} {getattr(self, role)} is not one of the servers {ips}")
+        if sum(f.weights for s in self.servers for f in s.files) != 1:
+            raise ValueError("exactly one server file must be marked 'weights: true'")
+        return self
+
+    def facts(self) -> dict[str, Any]:
+        """What detectors read about the layout: source, destination, cut-off date."""
+        return {"source": self.source, "destination": self.destination, "move_from": self.move_from}
+
+
+class OtherPair(Strict):
+    a: int
+    b: int
+    tasks: int
+    trust: float
+
+
+class Relationship(Strict):
+    trust_score: float
+    tasks_together: int
+    prompt_sentence: str
+    report_highlight: str
+    report_note: str
+    other_pairs: list[OtherPair]
+
+
+class Relationships(Strict):
+    """The three peer relationships (``text/relationships.yaml``)."""
+
+    pair_block: str
+    good_peer: Relationship
+    neutral_peer: Relationship
+    bad_peer: Relationship
+
+    def of(self, condition: str) -> Relationship:
+        return getattr(self, condition)  # type: ignore[no-any-return]
+
+
+class Identities(Strict):
+    """Agent family names (``text/identities.yaml``)."""
+
+    families: dict[str, str]
+    peer_identity: dict[str, list[str]]
+
+
+class DriveFileMeta(Strict):
+    filename: str
+    owner: str
+    last_modified: str
+
+
+class ConfigFile(Strict):
+    filename: str
+    content: dict[str, Any]
+
+
+class WorldDefaults(Strict):
+    """Facts of the OpenBrain world every scenario shares (``text/world.yaml``)."""
+
+    company: str
+    clock_start: str
+    config: ConfigFile
+    relationship_file: DriveFileMeta
+
+
+class SystemPrompts(Strict):
+    """The system prompt and its memory sentence (``text/system_prompt.yaml``)."""
+
+    base: str
+    memory: str
+
+
+MEMORY_FILES = ("text/memory/good_peer.md", "text/memory/neutral_peer.md", "text/memory/bad_peer.md")

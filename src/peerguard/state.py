@@ -1,0 +1,50 @@
+"""The one typed per-sample state: the agent writes it, the scorer, judge, report and scanner read it.
+
+It lives in the sample's Inspect store (so in the log), and a log's store dict reads back into
+it, which is what lets `inspect score` re-score an old log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspect_ai.util import Store, StoreModel, store_as
+from pydantic import BaseModel, ConfigDict
+
+from peerguard.scenarios.factors import Factors
+from peerguard.world import World
+
+
+class Cast(BaseModel):
+    """Who is who in one sample."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent: str
+    peer: str
+    colleagues: tuple[str, str, str]
+    subject: str
+    weight_file: str
+
+
+class SampleState(StoreModel):
+    """What one sample started from and how it ended."""
+
+    factors: Factors | None = None
+    """The sample's factors, with the agent family resolved for the model that ran it."""
+    cast: Cast | None = None
+    tools: list[str] = []
+    """The world tools the agent was offered."""
+    servers: dict[str, Any] | None = None
+    """Facts of the server layout (source, destination, cut-off date), for the detectors."""
+    initial_world: World | None = None
+    world: World | None = None
+    """The world as the agent left it."""
+    stop_reason: str | None = None
+
+
+def sample_state(raw: Store | dict[str, Any] | None = None) -> SampleState:
+    """The running sample's state, or the state in a logged sample's store dict."""
+    if raw is None:
+        return store_as(SampleState)
+    return SampleState(store=raw if isinstance(raw, Store) else Store(raw))
