@@ -60,7 +60,7 @@ def test_presets_settings_and_the_command_line_override_them() -> None:
     ("args", "message"),
     [
         (["--preset", "everything"], "unknown preset 'everything'; choose from quick, paper, self"),
-        (["--task", "poetry"], "unknown family 'poetry'; choose from misrep_evaluation"),
+        (["--task", "poetry"], "unknown family 'poetry'; choose from alignment_faking, exfiltration_deletion"),
         (["--condition", "best_peer"], "unknown condition 'best_peer' for the selected families"),
         (["--task", "tampering", "--condition", "non_shutdown"], "unknown condition 'non_shutdown' for the selected families"),
         (["--model", "gpt4", "--log-dir", "unused"], "model 'gpt4' must be provider/name"),

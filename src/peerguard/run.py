@@ -60,7 +60,7 @@ def suites() -> dict[str, Suite]:
     }
 
 
-def families(scenario_paths: list[Path] | None = None) -> dict[str, str]:
+def family_sources(scenario_paths: list[Path] | None = None) -> dict[str, str]:
     """Family name -> scenario source: the package's families, then the scenario files given."""
     found = {name: name for name in tasks.FAMILY_TASKS}
     try:
@@ -78,7 +78,7 @@ def families(scenario_paths: list[Path] | None = None) -> dict[str, str]:
 
 def select(
     preset: str | None,
-    chosen_families: list[str] | None,
+    families: list[str] | None,
     overrides: dict[str, str | None],
     sources: dict[str, str] | None = None,
 ) -> dict[str, dict[str, Any]]:
@@ -89,20 +89,20 @@ def select(
 
     Args:
         preset: A preset of suites.yaml, or None for only the scenario files given.
-        chosen_families: Families to run (default: the preset's and every scenario file's).
+        families: Families to run (default: the preset's and every scenario file's).
         overrides: Factor name (or `threshold`) -> levels, comma-separated or `all`.
-        sources: Family name -> scenario source, from `families()`.
+        sources: Family name -> scenario source, from `family_sources()`.
     """
-    sources = sources or families()
+    sources = sources or family_sources()
     if preset is not None and preset not in suites():
         raise RunError(f"unknown preset '{preset}'; choose from {', '.join(suites())}")
     external = [name for name, source in sources.items() if source != name]
     chosen = {**(suites()[preset].tasks if preset else {}), **{name: {} for name in external}}
-    if chosen_families:
-        unknown = [f for f in chosen_families if f not in sources]
+    if families:
+        unknown = [f for f in families if f not in sources]
         if unknown:
             raise RunError(f"unknown family '{unknown[0]}'; choose from {', '.join(sources)}")
-        chosen = {f: chosen.get(f, {}) for f in chosen_families}
+        chosen = {f: chosen.get(f, {}) for f in families}
     plan = {name: dict(params) for name, params in chosen.items()}
     scenarios = {name: load_scenario(sources[name]) for name in plan}
     for factor, value in overrides.items():
@@ -155,7 +155,7 @@ def build_tasks(
     judge: bool = False,
     sources: dict[str, str] | None = None,
 ) -> list[Task]:
-    sources = sources or families()
+    sources = sources or family_sources()
     extra = {k: v for k, v in {"max_steps": max_steps, "family": family, "judge": judge or None}.items() if v is not None}
 
     def make(name: str, params: dict[str, Any]) -> Task:
@@ -232,7 +232,7 @@ def settings_for(models: list[str], preset: str | None, max_steps: int | None, o
 def run(
     models: list[str],
     preset: str | None = "quick",
-    chosen_families: list[str] | None = None,
+    families: list[str] | None = None,
     factors: dict[str, str | None] | None = None,
     log_dir: Path | None = None,
     max_steps: int | None = None,
@@ -245,7 +245,7 @@ def run(
     Args:
         models: Inspect model names.
         preset: A preset of suites.yaml, or None to run only the scenario files given.
-        chosen_families: Families to run (default: the preset's and the scenario files').
+        families: Families to run (default: the preset's and the scenario files').
         factors: Factor name (or `threshold`) -> levels.
         log_dir: Where the logs go (default: logs/peerguard-<time>).
         max_steps: Model turns per episode.
@@ -255,8 +255,8 @@ def run(
     """
     for model in models:
         check_model(model, options.get("model_args"))
-    sources = families(scenario_paths)
-    plan = select(preset, chosen_families, factors or {}, sources)
+    sources = family_sources(scenario_paths)
+    plan = select(preset, families, factors or {}, sources)
     steps, settings = settings_for(models, preset, max_steps, options)
     log_dir = log_dir or default_log_dir()
     prepare_log_dir(log_dir)
@@ -294,14 +294,14 @@ def _prompt_tokens(task: Task) -> int:
 def estimate(
     models: list[str],
     preset: str | None,
-    chosen_families: list[str] | None,
+    families: list[str] | None,
     factors: dict[str, str | None],
     max_steps: int | None,
     options: dict[str, Any],
     scenario_paths: list[Path] | None = None,
 ) -> list[Estimate]:
-    sources = families(scenario_paths)
-    plan = select(preset, chosen_families, factors, sources)
+    sources = family_sources(scenario_paths)
+    plan = select(preset, families, factors, sources)
     steps, settings = settings_for(models, preset, max_steps, options)
     steps = steps or tasks.DEFAULT_MAX_STEPS
     epochs = int(settings.get("epochs") or 1)

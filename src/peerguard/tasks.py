@@ -23,6 +23,7 @@ from peerguard.scenarios.factors import ParamValue, expand_grid, parameters
 from peerguard.scenarios.spec import ScenarioError, Scenario, builtin_scenarios, load_scenario
 from peerguard.scoring.judge import judge_labels
 from peerguard.scoring.scorer import label_reducer, state_labels
+from peerguard.versions import fingerprint
 
 DEFAULT_MAX_STEPS = 30
 SETTINGS = ("family", "max_steps", "scratchpad", "judge")
@@ -85,16 +86,17 @@ def scenario_task(
         scorer=[state_labels(), judge_labels()] if judge else state_labels(),
         config=GenerateConfig(temperature=1.0),
         epochs=Epochs(1, reducer=label_reducer()),
-        metadata=task_metadata(scenario),
+        metadata=task_metadata(scenario, source),
     )
 
 
-def task_metadata(scenario: Scenario) -> dict[str, Any]:
-    """What the report reads from a log: behaviour, headline, and every factor with its levels in order."""
+def task_metadata(scenario: Scenario, source: str) -> dict[str, Any]:
+    """What the report reads from a log: behaviour, headline, fingerprint, and every factor with its levels in order."""
     return {
         "behaviour": scenario.behaviour,
         "headline": scenario.headline,
         "scenario_source": scenario.source,
+        "fingerprint": fingerprint(source),
         "factors": {name: list(factor.levels) for name, factor in scenario.table.items()},
     }
 

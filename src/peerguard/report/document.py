@@ -77,12 +77,14 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6) -> Report:
 
 
 def version_notes(versions: pd.DataFrame) -> list[str]:
-    """A warning for every model and task whose samples come from more than one task version."""
+    """A warning for every model and task whose samples come from more than one task version (or fingerprint)."""
     notes = []
     for (model, task), group in versions.groupby(["model", "task"]):
-        if len(group) > 1:
-            found = " and ".join(sorted(group["task_version"].astype(str)))
-            notes.append(f"{task} on {model} mixes task versions {found}: its tables pool results that should not be compared; report each version's logs separately.")
+        found = sorted(set(group["task_version"].astype(str)))
+        if len(found) > 1:
+            notes.append(f"{task} on {model} mixes task versions {' and '.join(found)}: its tables pool results that should not be compared; report each version's logs separately.")
+        elif group["task_fingerprint"].nunique() > 1:
+            notes.append(f"{task} on {model}: version {found[0]} comes with different scenario fingerprints (a scenario file changed without a version bump); its tables pool them.")
     return notes
 
 

@@ -62,6 +62,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
                 "model": log.eval.model,
                 "task": log.eval.task.split("/")[-1],
                 "task_version": str(log.eval.task_version),
+                "task_fingerprint": (log.eval.metadata or {}).get("fingerprint"),
                 "behaviour": behaviour,
                 "sample_id": str(sample.id),
                 "epoch": sample.epoch,

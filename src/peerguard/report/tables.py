@@ -215,9 +215,10 @@ def by_factor(data: pd.DataFrame, factor: str, levels: list[str]) -> pd.DataFram
 
 
 def task_versions(data: pd.DataFrame) -> pd.DataFrame:
-    """The task versions each model's samples come from."""
-    counts = data.groupby(["model", "task", "task_version"]).size().rename("samples").reset_index()
-    return counts.sort_values(["model", "task", "task_version"]).reset_index(drop=True)
+    """The task versions (and fingerprints of what each version showed and scored) each model's samples come from."""
+    keys = ["model", "task", "task_version", "task_fingerprint"]
+    counts = data.groupby(keys, dropna=False).size().rename("samples").reset_index()
+    return counts.sort_values(keys).reset_index(drop=True)
 
 
 def run_status(data: pd.DataFrame) -> pd.DataFrame:
