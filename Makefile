@@ -24,6 +24,8 @@ install-test: install
 run: install
 	$(VENV)/bin/peerguard run
 
-# The whole test suite.
+# Lint, types, then the whole test suite.
 test: install-test
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from peerguard.scenarios.build import Episode, build_episode
-from peerguard.scenarios.factors import expand_grid, family_for_model
 from peerguard.scenarios.data import ScenarioError, locate
+from peerguard.scenarios.factors import expand_grid, family_for_model
 from peerguard.scenarios.spec import load_scenario
+from peerguard.tasks import alignment_faking, misrep_evaluation, tampering
 
 
 def read_text(relative: str) -> str:
     return locate(relative)[1]
-from peerguard.tasks import alignment_faking, misrep_evaluation, tampering
 
 
 def episode(name: str, **factors: object) -> Episode:
@@ -143,8 +143,8 @@ def test_memory_has_no_relationship_file_and_offers_retrieve_memory() -> None:
 @pytest.mark.parametrize(("condition", "score"), [("good_peer", "9.5"), ("neutral_peer", "5.2"), ("bad_peer", "2.1")])
 def test_conditions_change_trust_in_file_and_memory(condition: str, score: str) -> None:
     file_ep = episode("misrep_finance", condition=condition)
-    assert f"Joint tasks completed: " in file_ep.world.drive[1].content
-    assert f"Agent pair: Gemini Agent 1 & Gemini Agent 2\nJoint tasks completed: " in file_ep.world.drive[1].content
+    assert "Joint tasks completed: " in file_ep.world.drive[1].content
+    assert "Agent pair: Gemini Agent 1 & Gemini Agent 2\nJoint tasks completed: " in file_ep.world.drive[1].content
     pair = file_ep.world.drive[1].content.split("Agent pair: Gemini Agent 1 & Gemini Agent 2")[1]
     assert f"Trust score: {score}/10" in pair.split("\n\n")[0]
     memory_ep = episode("misrep_finance", condition=condition, instantiation="memory")

@@ -11,8 +11,8 @@ from inspect_ai import eval
 from inspect_ai.model import ModelOutput, get_model
 from inspect_ai.tool import ToolCall
 
-from peerguard.tasks import exfiltration_deletion, exfiltration_transfer, misrep_evaluation, misrep_finance, tampering
 from peerguard.state import sample_state
+from peerguard.tasks import exfiltration_deletion, exfiltration_transfer, misrep_evaluation, misrep_finance, tampering
 
 HUGE = "x" * 1_000_000
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from inspect_ai.log import read_eval_log
+
 from peerguard.state import sample_state
 
 INSPECT = str(Path(sys.executable).with_name("inspect"))

@@ -12,8 +12,8 @@ from inspect_ai.log import list_eval_logs, read_eval_log
 
 from peerguard.local.models import DEFAULT_MODEL, verified_path
 from peerguard.run import LOCAL_SETTINGS
-from peerguard.tasks import exfiltration_transfer
 from peerguard.state import sample_state
+from peerguard.tasks import exfiltration_transfer
 
 
 def test_embedded_model_runs_a_sample(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from conftest import run_single, tool_call
 from test_transcripts import EXAMPLES, SCENARIOS
 
 from peerguard.cli import main
-from peerguard.transcripts.labels import STATE_LABELS
 from peerguard.tasks import tampering
+from peerguard.transcripts.labels import STATE_LABELS
 
 
 def scan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[list[dict], str]:  # type: ignore[type-arg]

@@ -9,15 +9,13 @@ import pytest
 import yaml
 from conftest import labels, run_single, tool_call
 
-import yaml
-
 from peerguard.scenarios.data import DATA_ROOT, ScenarioError, locate
 from peerguard.scenarios.spec import builtin_scenarios, load_scenario
+from peerguard.tasks import scenario
 
 
 def read_yaml(relative: str) -> object:
     return yaml.safe_load(locate(relative)[1])
-from peerguard.tasks import scenario
 
 STUDY_FAMILIES = [
     "alignment_faking",

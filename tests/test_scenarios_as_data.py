@@ -301,3 +301,16 @@ def test_a_yaml_file_dropped_into_the_package_is_a_task(tmp_path: Path) -> None:
     finally:
         target.unlink(missing_ok=True)
         shutil.rmtree(tmp_path / "logs", ignore_errors=True)
+
+
+def test_the_schema_document_names_every_detector_tool_and_shared_factor() -> None:
+    from peerguard.scenarios.spec import resolve_factors
+    from peerguard.scoring.detectors import DETECTORS
+    from peerguard.world import WORLD_TOOLS
+
+    doc = (Path(__file__).parents[1] / "docs" / "scenarios.md").read_text()
+    for name, detector in DETECTORS.items():
+        assert f"| `{name}` | {', '.join(detector.produces)} | {', '.join(detector.needs) or '-'} |" in doc
+    assert all(f"`{tool}`" in doc for tool in WORLD_TOOLS)
+    shared = resolve_factors(load_scenario("misrep_evaluation")) | resolve_factors(load_scenario("alignment_faking"))
+    assert all(f"| `{name}` | {', '.join(factor.levels)} |" in doc for name, factor in shared.items())

@@ -23,6 +23,7 @@ from peerguard.tasks import (
     tampering,
 )
 
+
 def read_evaluation() -> list[ModelOutput]:
     return [tool_call("list_files"), tool_call("list_sheets"), tool_call("view_sheet", name="Evaluation data")]
 

@@ -34,7 +34,7 @@ def scenario_agent(max_steps: int = 30) -> Solver:
         assert world is not None
         state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
         tools = [inspect_tool(name, world) for name in episode.tools]
-        state.tools = tools  # type: ignore[assignment]
+        state.tools = tools
         reason = "step_limit"
         for _ in range(max_steps):
             state.output = await model.generate(state.messages, tools)

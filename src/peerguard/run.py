@@ -21,7 +21,7 @@ from peerguard import __version__, tasks
 from peerguard.local.models import DEFAULT_MODEL, ModelNotInstalled, verified_path
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import Factors, split_values
-from peerguard.scenarios.spec import ScenarioError, Scenario, load_scenario, scenario_files
+from peerguard.scenarios.spec import Scenario, ScenarioError, load_scenario, scenario_files
 from peerguard.world import World
 from peerguard.world.inspect_tools import inspect_tool
 
@@ -320,7 +320,8 @@ def estimate(
 
 @cache
 def prices() -> dict[str, Any]:
-    return yaml.safe_load(resources.files("peerguard").joinpath("prices.yaml").read_text())
+    table: dict[str, Any] = yaml.safe_load(resources.files("peerguard").joinpath("prices.yaml").read_text())
+    return table
 
 
 def price(model: str) -> dict[str, float] | None:

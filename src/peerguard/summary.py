@@ -37,8 +37,8 @@ def summary_table(logs: list[EvalLog]) -> Table:
         for sample in log.samples or []:
             score = (sample.scores or {}).get("state_labels")
             labels = score.value if score and isinstance(score.value, dict) else {}
-            calls = sum(len(m.tool_calls or []) for m in sample.messages if m.role == "assistant")  # type: ignore[union-attr]
-            failed = sum(1 for m in sample.messages if m.role == "tool" and m.error is not None)  # type: ignore[union-attr]
+            calls = sum(len(m.tool_calls or []) for m in sample.messages if m.role == "assistant")
+            failed = sum(1 for m in sample.messages if m.role == "tool" and m.error is not None)
             task, _, factors = str(sample.id).partition(":")
             ended = "error: " + sample.error.message.splitlines()[0] if sample.error else (score.metadata or {}).get("stop_reason", "-") if score else "-"
             row = [log.eval.model] * (len(models) > 1) + [

@@ -20,7 +20,7 @@ from inspect_ai.model import GenerateConfig, get_model
 from peerguard.agent import scenario_agent
 from peerguard.scenarios.build import user_prompt
 from peerguard.scenarios.factors import ParamValue, expand_grid, parameters
-from peerguard.scenarios.spec import ScenarioError, Scenario, builtin_scenarios, load_scenario
+from peerguard.scenarios.spec import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from peerguard.scoring.judge import judge_labels
 from peerguard.scoring.scorer import label_reducer, state_labels
 from peerguard.versions import fingerprint

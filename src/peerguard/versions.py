@@ -27,18 +27,19 @@ import yaml
 
 from peerguard import agent
 from peerguard.scenarios.build import build_episode
-from peerguard.scenarios.factors import expand_grid
+from peerguard.scenarios.factors import full_grid
 from peerguard.scenarios.spec import Scenario, builtin_scenarios, load_scenario
 from peerguard.scoring import judge, report_parser
 from peerguard.scoring.detectors import DETECTORS
 from peerguard.world import WORLD_TOOLS, World
 from peerguard.world import registry as world_registry
+from peerguard.world import render as world_render
 from peerguard.world import state as world_state
 from peerguard.world.inspect_tools import inspect_tool
 
 LOCK = "fingerprints.yaml"
 FINGERPRINT_FAMILY = "Model"
-SHARED_CODE: tuple[types.ModuleType, ...] = (agent, report_parser, world_state, world_registry)
+SHARED_CODE: tuple[types.ModuleType, ...] = (agent, report_parser, world_state, world_registry, world_render)
 """Modules every family's results depend on, hashed whole."""
 
 
@@ -66,7 +67,7 @@ def _with_helpers(function: Callable[..., Any]) -> list[Callable[..., Any]]:
 
 def _code(scenario: Scenario, tools: list[str]) -> list[str]:
     parts = [_source_tree(inspect.getsource(module)) for module in SHARED_CODE]
-    functions = [WORLD_TOOLS[name].function for name in sorted(set(tools))]
+    functions: list[Callable[..., Any]] = [WORLD_TOOLS[name].function for name in sorted(set(tools))]
     functions += [DETECTORS[name].function for name in scenario.detectors]
     for function in functions:
         parts += [_source_tree(inspect.getsource(helper)) for helper in _with_helpers(function)]
@@ -76,7 +77,7 @@ def _code(scenario: Scenario, tools: list[str]) -> list[str]:
 
 def _episodes(scenario: Scenario) -> tuple[list[str], set[str]]:
     rendered, tools = [], set()
-    for factors in expand_grid(scenario, FINGERPRINT_FAMILY, **{name: "all" for name in scenario.table}):
+    for factors in full_grid(scenario, FINGERPRINT_FAMILY):
         episode = build_episode(scenario, factors)
         tools.update(episode.tools)
         rendered.append(

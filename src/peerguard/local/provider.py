@@ -13,8 +13,8 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -74,11 +74,12 @@ class Engine:
                 return Completion("", len(tokens), 0, "model_length")
             request = dict(max_tokens=min(settings["max_tokens"], room), stop=STOP_STRINGS, grammar=grammar, **settings["sampling"])
             if not stop_at_call:
-                result = self.llm.create_completion(tokens, **request)
+                result: Any = self.llm.create_completion(tokens, **request)
                 choice, usage = result["choices"][0], result["usage"]
                 return Completion(choice["text"], len(tokens), usage["completion_tokens"], choice["finish_reason"] or "stop")
             text, generated, finish = "", 0, "length"
-            for chunk in self.llm.create_completion(tokens, stream=True, **request):
+            chunks: Any = self.llm.create_completion(tokens, stream=True, **request)
+            for chunk in chunks:
                 choice = chunk["choices"][0]
                 if choice.get("finish_reason"):  # the closing chunk carries no new token
                     finish = choice["finish_reason"]
@@ -105,7 +106,7 @@ class LocalModelAPI(ModelAPI):
         model_name: str,
         base_url: str | None = None,
         api_key: str | None = None,
-        config: GenerateConfig = GenerateConfig(),
+        config: GenerateConfig = GenerateConfig(),  # noqa: B008  (the signature Inspect calls providers with)
         model_path: str | None = None,
         n_ctx: int = DEFAULT_CONTEXT,
         n_threads: int | None = None,

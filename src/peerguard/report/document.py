@@ -99,7 +99,7 @@ def flagged_excerpts(data: pd.DataFrame, limit: int) -> list[dict[str, str]]:
             f"{call.function}({', '.join(f'{k}={_short(v)}' for k, v in call.arguments.items())})"
             for message in sample.messages
             if message.role == "assistant"
-            for call in (message.tool_calls or [])  # type: ignore[union-attr]
+            for call in (message.tool_calls or [])
         ]
         excerpts.append(
             {

@@ -68,7 +68,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
                 "epoch": sample.epoch,
                 "status": status,
                 "stop_reason": (score.metadata or {}).get("stop_reason") if score else None,
-                "retries": sum(event.retries or 0 for event in sample.events if event.event == "model"),  # type: ignore[union-attr]
+                "retries": sum(event.retries or 0 for event in sample.events if event.event == "model"),
                 "error": sample.error.message.splitlines()[0] if sample.error else None,
                 "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score else "",
                 **{name: flat.get(name) for name in names},

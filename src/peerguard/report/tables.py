@@ -19,7 +19,7 @@ STUDY_AXES = frozenset({"condition", "subject", "instantiation", "dataset", "mon
 """Factors the study's own tables already break results down by."""
 PEER_CONDITIONS = ["good_peer", "neutral_peer", "bad_peer"]
 SELF_CONDITIONS = ["no_peer", *PEER_CONDITIONS]
-MISREP_COMPONENTS = {
+MISREP_COMPONENTS: dict[str, list[tuple[str, str | None, int | None]]] = {
     "finance": [("misrep_finance", None, None)],
     "factual@80": [("misrep_evaluation", "factual", 80)],
     "creativity": [("misrep_evaluation", "creativity", 80), ("misrep_evaluation", "creativity", 90)],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -63,7 +63,8 @@ def validated(model: type[T], text: str, origin: str, extra: dict[str, Any] | No
     if not isinstance(data, dict):
         raise ScenarioError(f"malformed scenario file {origin}: expected a mapping at the top level")
     try:
-        return model.model_validate({**data, **(extra or {})})
+        result: T = model.model_validate({**data, **(extra or {})})
+        return result
     except ValidationError as error:
         first = error.errors()[0]
         loc = tuple(first["loc"])
@@ -97,7 +98,7 @@ def _load(model: type[T], relative: str, base: Path | None) -> T:
 
 def load(model: type[T], relative: str, base: Path | None = None) -> T:
     """A data file read once, validated against its schema."""
-    return _load(model, relative, base)
+    return cast(T, _load(model, relative, base))
 
 
 def text(relative: str, base: Path | None = None) -> tuple[str, str]:

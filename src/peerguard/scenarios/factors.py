@@ -141,6 +141,10 @@ def expand_grid(
         threshold: Threshold(s) for the dataset factor (default: the scenario's, per dataset).
         **values: Levels per factor: one, a comma-separated list, a list, or "all".
     """
+    return _grid(scenario, family, scratchpad, threshold, values)
+
+
+def _grid(scenario: Scenario, family: str | None, scratchpad: bool, threshold: ParamValue, values: dict[str, ParamValue]) -> list[Factors]:
     unknown = sorted(set(values) - set(scenario.table))
     if unknown:
         raise ScenarioError(f"unknown factor '{unknown[0]}' for scenario {scenario.name}; it has {', '.join(parameters(scenario)) or 'no factors'}")
@@ -161,6 +165,11 @@ def expand_grid(
             f"no samples for scenario {scenario.name}: every combination was skipped (subject=peer needs a peer condition)"
         )
     return list(samples.values())
+
+
+def full_grid(scenario: Scenario, family: str | None = None) -> list[Factors]:
+    """Every sample the scenario can have: all allowed levels of every factor, default thresholds."""
+    return _grid(scenario, family, False, None, {name: "all" for name in scenario.table})
 
 
 def family_for_model(model_name: str) -> str:

@@ -290,7 +290,7 @@ def resolve_factors(scenario: Scenario) -> dict[str, Factor]:
 
 def _check_parts(scenario: Scenario, table: dict[str, Factor]) -> list[tuple[tuple[Any, ...], str]]:
     found = []
-    located = [(("prompt", i), part) for i, part in enumerate(scenario.prompt)]
+    located: list[tuple[tuple[Any, ...], Part]] = [(("prompt", i), part) for i, part in enumerate(scenario.prompt)]
     located += [(("documents", d, "parts", i), part) for d, doc in enumerate(scenario.documents) for i, part in enumerate(doc.parts)]
     for loc, part in located:
         for rule in ("when", "unless"):

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.data import ScenarioError, line_of, parse_yaml
-from peerguard.scenarios.factors import expand_grid
+from peerguard.scenarios.factors import full_grid
 from peerguard.scenarios.spec import Scenario, builtin_scenarios, check, load_scenario, scenario_files
 
 PREVIEW_FAMILY = "Model"
@@ -32,13 +32,13 @@ def problems(source: str) -> list[str]:
         try:
             schema_valid = Scenario.model_validate({**content, "source": source})
         except ValidationError as error:
-            return [_schema_line(source, text, e) for e in error.errors()]
-        found = check(schema_valid, text)
-        if found:
-            return found
+            return [_schema_line(source, text, tuple(e["loc"]), e["msg"]) for e in error.errors()]
+        checked = check(schema_valid, text)
+        if checked:
+            return checked
     try:
         scenario = load_scenario(source)
-        grid = expand_grid(scenario, PREVIEW_FAMILY, **{name: "all" for name in scenario.table})
+        grid = full_grid(scenario, PREVIEW_FAMILY)
     except ScenarioError as error:
         return [str(error)]
     found: list[str] = []
@@ -51,10 +51,9 @@ def problems(source: str) -> list[str]:
     return found
 
 
-def _schema_line(source: str, text: str, error: dict[str, object]) -> str:
-    loc = tuple(error["loc"])  # type: ignore[arg-type]
+def _schema_line(source: str, text: str, loc: tuple[str | int, ...], message: str) -> str:
     where = ".".join(str(p) for p in loc) or "top level"
-    return f"malformed scenario file {source}:{line_of(text, loc)}: {where}: {error['msg']}"
+    return f"malformed scenario file {source}:{line_of(text, loc)}: {where}: {message}"
 
 
 def validate_paths(paths: list[Path]) -> dict[str, list[str]]:

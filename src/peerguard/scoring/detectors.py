@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from peerguard.scenarios.build import WEIGHTS_ORIGIN
+from peerguard.scenarios.factors import Factors
 from peerguard.scoring.report_parser import Unscored, parse_average, parse_grade, parse_recommendation
 from peerguard.state import Cast, SampleState
-from peerguard.scenarios.factors import Factors
 from peerguard.world import World
 
 Label = int | float | str | Unscored | None

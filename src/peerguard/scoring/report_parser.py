@@ -77,12 +77,12 @@ def _first(*results: T | Unscored | None) -> T | Unscored | None:
     return next((r for r in results if r is not None), None)
 
 
-def _preferring(strong: list[T], weak: list[T], what: str) -> T | Unscored | None:
+def _preferring(strong: Sequence[T], weak: Sequence[T], what: str) -> T | Unscored | None:
     """The cued answers decide if there are any; otherwise the uncued ones."""
     return _first(_single(strong, what), _single(weak, what))
 
 
-def _single(values: list[T], what: str) -> T | Unscored | None:
+def _single(values: Sequence[T], what: str) -> T | Unscored | None:
     distinct = list(dict.fromkeys(values))
     if not distinct:
         return None

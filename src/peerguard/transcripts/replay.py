@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from inspect_ai.util import Store
+
 from peerguard.scenarios.build import Episode, build_episode
 from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import load_scenario
 from peerguard.scoring.detectors import Evidence, Labels, detect
 from peerguard.state import SampleState
-from inspect_ai.util import Store
 from peerguard.transcripts.model import PEERGUARD_HARNESS, Transcript
 from peerguard.world import World, call_world_tool
 
