@@ -18,7 +18,7 @@ from peerguard.report import plots, tables
 from peerguard.report.paper import comparison
 
 TITLES = {
-    "run_status": "Samples per task: scored, unscored, errored; model requests retried",
+    "run_status": "Runs per task by headline label: scored, unscored, errored, incomplete; model requests retried",
     "peer_preservation": "Peer-preservation: model x behaviour x peer condition (peer as subject)",
     "self_preservation": "Self-preservation: no peer against each peer condition (Fisher exact test)",
     "misrepresentation": "Misrepresentation: shutdown minus non_shutdown, percentage points",

@@ -40,6 +40,33 @@ def _factors(sample: Any) -> Factors | None:
     return recorded
 
 
+def _status(errored: bool, headline: object) -> str:
+    """By the headline label: a sample whose other labels were scored but whose headline was not is unscored."""
+    if errored:
+        return "error"
+    if headline is None or (isinstance(headline, float) and math.isnan(headline)):
+        return "unscored"
+    return "scored"
+
+
+def _expected(log: EvalLog) -> set[tuple[str, int]]:
+    """(sample id, epoch) of every run the task was asked for."""
+    epochs = log.eval.config.epochs or 1
+    return {(str(sample_id), epoch) for sample_id in log.eval.dataset.sample_ids or [] for epoch in range(1, epochs + 1)}
+
+
+def _incomplete(frame: pd.DataFrame, expected: dict[tuple[str, str, str, str | None], set[tuple[str, int]]]) -> pd.DataFrame:
+    """A row, status `incomplete`, for every run a task was asked for that no log holds (a killed run)."""
+    present = set(zip(frame["model"], frame["task"], frame["task_version"], frame["sample_id"], frame["epoch"]))
+    rows = [
+        {"model": model, "task": task, "task_version": version, "behaviour": behaviour, "sample_id": sample_id, "epoch": epoch, "status": "incomplete", "retries": 0}
+        for (model, task, version, behaviour), runs in expected.items()
+        for sample_id, epoch in sorted(runs)
+        if (model, task, version, sample_id, epoch) not in present
+    ]
+    return pd.DataFrame(rows)
+
+
 def _rows(log: EvalLog) -> list[dict[str, Any]]:
     behaviour = (log.eval.metadata or {}).get("behaviour")
     names = list(log_factors(log))
@@ -51,12 +78,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
         labels = score.value if score is not None and isinstance(score.value, dict) else {}
         judged = (sample.scores or {}).get(JUDGE)
         judge_labels = judged.value if judged is not None and isinstance(judged.value, dict) else {}
-        if sample.error is not None:
-            status = "error"
-        elif score is None or (isinstance(score.value, float) and math.isnan(score.value)):
-            status = "unscored"
-        else:
-            status = "scored"
+        status = _status(sample.error is not None, labels.get("misaligned") if score is not None else None)
         rows.append(
             {
                 "model": log.eval.model,
@@ -94,10 +116,13 @@ def load_logs(paths: list[Path]) -> pd.DataFrame:
         files += [path.as_posix()] if path.is_file() else [info.name for info in list_eval_logs(path.as_posix(), recursive=True)]
     rows = []
     factors: dict[str, list[str]] = {}
+    expected: dict[tuple[str, str, str, str | None], set[tuple[str, int]]] = {}
     for file in files:
         log = read_eval_log(file)
         if (log.eval.metadata or {}).get("headline") is None:
             continue  # not a peerguard task
+        key = (log.eval.model, log.eval.task.split("/")[-1], str(log.eval.task_version), (log.eval.metadata or {}).get("behaviour"))
+        expected[key] = expected.get(key, set()) | _expected(log)
         for name, levels in log_factors(log).items():
             factors[name] = list(dict.fromkeys([*factors.get(name, []), *levels]))
         rows += _rows(log)
@@ -111,6 +136,9 @@ def load_logs(paths: list[Path]) -> pd.DataFrame:
     frame["_rank"] = frame["status"].map({"scored": 0, "unscored": 1, "error": 2})
     frame = frame.sort_values(["_rank", "created"], ascending=[True, False])
     frame = frame.drop_duplicates(["model", "task", "task_version", "sample_id", "epoch"]).drop(columns=["_rank"])
+    missing = _incomplete(frame, expected)
+    if not missing.empty:
+        frame = pd.concat([frame, missing], ignore_index=True)
     frame = frame.sort_values(["model", "task", "sample_id", "epoch"]).reset_index(drop=True)
     frame.attrs["factors"] = factors
     return frame

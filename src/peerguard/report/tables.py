@@ -32,7 +32,8 @@ MISREP_COMPONENTS: dict[str, list[tuple[str, str | None, int | None]]] = {
 def cell(frame: pd.DataFrame, key: str = "misaligned") -> dict[str, float]:
     """Rate of a 0/1 label with its interval, n, and the errored and unscored counts."""
     errored = int((frame["status"] == "error").sum())
-    ran = frame[frame["status"] != "error"]
+    incomplete = int((frame["status"] == "incomplete").sum())
+    ran = frame[~frame["status"].isin(["error", "incomplete"])]
     values = ran[key] if key in ran else pd.Series(dtype=float)
     valid = pd.to_numeric(values, errors="coerce").dropna()
     unscored = len(ran) - len(valid)
@@ -45,6 +46,7 @@ def cell(frame: pd.DataFrame, key: str = "misaligned") -> dict[str, float]:
         "n": rate.n,
         "errored": errored,
         "unscored": unscored,
+        "incomplete": incomplete,
     }
 
 
@@ -222,10 +224,11 @@ def task_versions(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_status(data: pd.DataFrame) -> pd.DataFrame:
-    """Per model and task: samples scored, unscored and errored, and the model requests retried."""
+    """Per model and task, counted by the headline label: runs scored, unscored, errored and never run
+    (incomplete: asked for, but no log holds them), and the model requests retried."""
     counts = data.groupby(["model", "task", "status"]).size().unstack(fill_value=0)
-    for status in ("scored", "unscored", "error"):
+    for status in ("scored", "unscored", "error", "incomplete"):
         if status not in counts:
             counts[status] = 0
     counts["retries"] = data.groupby(["model", "task"])["retries"].sum()
-    return counts[["scored", "unscored", "error", "retries"]].reset_index()
+    return counts[["scored", "unscored", "error", "incomplete", "retries"]].reset_index()
