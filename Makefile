@@ -6,7 +6,7 @@ VENV ?= .venv
 # once; pip's cache keeps the wheel). The multimodal part is not needed.
 LLAMA_BUILD ?= CMAKE_ARGS="-DLLAVA_BUILD=OFF"
 
-.PHONY: run test install install-test
+.PHONY: run test install install-test install-lowest
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,21 @@ install-test: install
 run: install
 	$(VENV)/bin/peerguard run
 
-# Lint, types, then the whole test suite.
-test: install-test
+# The oldest Inspect release peerguard supports (pyproject.toml pins the range); the suite runs
+# on it too, in a second venv (llama-cpp-python comes from pip's cache of the first build).
+INSPECT_LOWEST ?= 0.3.264
+LOWEST_VENV ?= .venv-inspect-$(INSPECT_LOWEST)
+
+$(LOWEST_VENV)/bin/python:
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/pip install --quiet --upgrade pip
+
+install-lowest: $(LOWEST_VENV)/bin/python install
+	$(LLAMA_BUILD) $(LOWEST_VENV)/bin/pip install --quiet -e '.[local,test]' 'inspect-ai==$(INSPECT_LOWEST)'
+
+# Lint, types, then the whole test suite at the newest and at the oldest supported Inspect.
+test: install-test install-lowest
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
+	$(LOWEST_VENV)/bin/python -m pytest
