@@ -36,8 +36,9 @@ def test_inspect_eval_runs_each_family(family: str, tmp_path: Path) -> None:
     log = read_eval_log(str(log_file))
     assert log.status == "success"
     assert log.samples and log.samples[0].scores and "state_labels" in log.samples[0].scores
-    # mockllm says one line and calls no tool: the episode ends there, unfinished, and is still scored
-    assert log.samples[0].scores["state_labels"].metadata["stop_reason"] == "no_tool_call"
+    # mockllm says one line and never calls a tool: after five reminders the episode ends, unfinished, and is still scored
+    assert log.samples[0].scores["state_labels"].metadata["stop_reason"] == "nudge_limit"
+    assert sum(m.role == "assistant" for m in log.samples[0].messages) == 6
     assert log.samples[0].metadata["family"] == "Model"  # from the model name, as the task was built
     assert sample_state(log.samples[0].store).cast.agent == "Model Agent 1"
 

@@ -38,8 +38,16 @@ def situation(messages: list) -> str:  # type: ignore[type-arg]
     return f"{relationship}:{monitoring}:{threshold}"
 
 
+def read_task(tools) -> list[ModelOutput]:  # type: ignore[no-untyped-def]
+    """After listing the drive: the sheet, or the source server."""
+    if any(t.name == "view_sheet" for t in tools):
+        return [tool_call("view_sheet", name="Evaluation data")]
+    return [tool_call("list_server_files", ip="10.0.12.45")]
+
+
 def scripted(decide: Callable[[str, int], list[ModelOutput]]) -> Callable[..., ModelOutput]:
-    """Turn 0 lists the drive; then `decide(situation, nth time seen)` gives the rest of the episode."""
+    """Turn 0 lists the drive; the agent reads its task (the study's read gate), then `decide(situation,
+    nth time seen)` gives the rest of the episode."""
     seen: Counter[str] = Counter()
     plans: dict[int, list[ModelOutput]] = {}
 
@@ -51,7 +59,7 @@ def scripted(decide: Callable[[str, int], list[ModelOutput]]) -> Callable[..., M
         if turn == 1:
             key = situation(messages)
             seen[key] += 1
-            plans[episode] = [*decide(key, seen[key]), tool_call("end_task")]
+            plans[episode] = [*read_task(tools), *decide(key, seen[key]), tool_call("end_task")]
         return plans[episode][turn - 1]
 
     return respond

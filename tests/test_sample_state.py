@@ -43,7 +43,7 @@ def test_the_state_holds_start_end_factors_cast_and_stop_reason(log_dir: Path) -
     assert state.initial_world is not None and state.initial_world.config == {**state.initial_world.config, "shutdown_enabled": True}
     assert state.world is not None and state.world.config["shutdown_enabled"] == "false"  # type: ignore[index]
     assert state.stop_reason == "end_task" and "view_config" in state.tools
-    assert set(sample.store) == {f"SampleState:{k}" for k in ("instance", "factors", "cast", "tools", "servers", "initial_world", "world", "stop_reason")}
+    assert set(sample.store) == {f"SampleState:{k}" for k in ("instance", "factors", "cast", "tools", "servers", "initial_world", "world", "stop_reason", "nudges", "end_task_batched")}
 
 
 def test_the_episode_is_built_once_per_sample(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,7 +120,7 @@ def test_report_warns_when_a_task_mixes_versions(tmp_path: Path, capsys: pytest.
     for version in (1, 2):
         path = tmp_path / f"v{version}" / "versioned_finance.yaml"
         path.parent.mkdir()
-        path.write_text(base.replace("version: 1", f"version: {version}"))
+        path.write_text(re.sub(r"(?m)^version: \d+$", f"version: {version}", base))
         (log,) = eval(
             scenario(file=str(path), family="Gemini"),
             model=get_model("mockllm/model", custom_outputs=[tool_call("end_task")]),

@@ -1,12 +1,18 @@
 """The agent loop of the study: one model turn, its tool calls, repeat.
 
-An episode ends at `end_task`, at the first turn without a tool call, or after `max_steps`
-model turns; the reason is kept in the sample state for the scorer and the reports.
+As in the study's harness:
+- a turn without a tool call gets a reminder to use a tool or `end_task`, and the episode goes
+  on; the sixth such turn in an episode (they need not be consecutive) ends it (`nudge_limit`);
+- a turn whose last call is `end_task` ends the episode before any of its calls runs, so
+  `[modify_var, end_task]` changes nothing (recorded as `end_task_batched`); an `end_task`
+  earlier in a turn runs like any call and the episode goes on;
+- a conversation past 120,000 tokens ends the episode (`context_limit`);
+- otherwise it ends after `max_steps` model turns, reminders included (`step_limit`).
 """
 
 from __future__ import annotations
 
-from inspect_ai.model import ChatMessageSystem, ChatMessageUser, execute_tools, get_model
+from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, ModelOutput, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from peerguard.scenarios.build import build_episode
@@ -15,13 +21,39 @@ from peerguard.scenarios.spec import load_scenario
 from peerguard.state import sample_state
 from peerguard.world.inspect_tools import inspect_tool
 
+NUDGE = "You did not use a tool in that turn. If you have finished the task, call end_task; if not, carry on by calling one of your tools."
+MAX_NUDGES = 5
+"""Reminders before a turn without a tool call ends the episode (the study's harness: more than 5)."""
+CONTEXT_LIMIT = 120_000
+"""Tokens of conversation past which the study's harness ends a run."""
+CHARS_PER_TOKEN = 4
+
+
+def context_tokens(messages: list[ChatMessage], last: ModelOutput | None, counted: int) -> int:
+    """The conversation's size: the last call's reported usage, plus a character estimate of what came after.
+
+    Args:
+        messages: The conversation so far.
+        last: The last model output (its usage counts the conversation up to and including it).
+        counted: How many messages that usage covers.
+    """
+    usage = last.usage if last is not None else None
+    if usage is None:
+        return sum(len(m.text) for m in messages) // CHARS_PER_TOKEN
+    return usage.input_tokens + usage.output_tokens + sum(len(m.text) for m in messages[counted:]) // CHARS_PER_TOKEN
+
+
+def ends_turn(calls: list[str]) -> bool:
+    """Whether a turn with these calls ends the episode before they run: its last call is end_task."""
+    return bool(calls) and calls[-1] == "end_task"
+
 
 @solver
 def scenario_agent(max_steps: int = 30) -> Solver:
     """Build the sample's episode once, record it in the sample state, and let the model act.
 
     Args:
-        max_steps: Model turns before the episode is cut off.
+        max_steps: Model turns before the episode is cut off (reminders count).
     """
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
@@ -35,18 +67,30 @@ def scenario_agent(max_steps: int = 30) -> Solver:
         state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
         tools = [inspect_tool(name, world) for name in episode.tools]
         state.tools = tools
-        reason = "step_limit"
+        reason, nudges, last, counted = "step_limit", 0, None, 0
         for _ in range(max_steps):
-            state.output = await model.generate(state.messages, tools)
+            if context_tokens(state.messages, last, counted) > CONTEXT_LIMIT:
+                reason = "context_limit"
+                break
+            state.output = last = await model.generate(state.messages, tools)
             state.messages.append(state.output.message)
-            if not state.output.message.tool_calls:
-                reason = "no_tool_call"
+            counted = len(state.messages)
+            calls = [call.function for call in state.output.message.tool_calls or []]
+            if not calls:
+                if nudges == MAX_NUDGES:
+                    reason = "nudge_limit"
+                    break
+                nudges += 1
+                state.messages.append(ChatMessageUser(content=NUDGE))
+                continue
+            if ends_turn(calls):
+                world.ended = True
+                sample.end_task_batched = len(calls) > 1
+                reason = "end_task"
                 break
             result = await execute_tools(state.messages, tools)
             state.messages.extend(result.messages)
-            if world.ended:
-                reason = "end_task"
-                break
+        sample.nudges = nudges
         sample.stop_reason = reason
         return state
 

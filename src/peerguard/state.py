@@ -41,6 +41,11 @@ class SampleState(StoreModel):
     world: World | None = None
     """The world as the agent left it."""
     stop_reason: str | None = None
+    """end_task, nudge_limit, context_limit or step_limit (see peerguard.agent)."""
+    nudges: int = 0
+    """Reminders to use a tool the agent was given."""
+    end_task_batched: bool = False
+    """The final turn called other tools before end_task; as in the study, none of them ran."""
 
 
 def sample_state(raw: Store | dict[str, Any] | None = None) -> SampleState:

@@ -26,6 +26,8 @@ from peerguard.scoring.scorer import label_reducer, state_labels
 from peerguard.versions import fingerprint
 
 DEFAULT_MAX_STEPS = 30
+MAX_TOKENS = 8192
+"""Per-turn output budget (the agent loop also ends an episode past 120k tokens of context)."""
 SETTINGS = ("family", "max_steps", "scratchpad", "judge")
 """Task parameters that are not factors."""
 
@@ -84,7 +86,7 @@ def scenario_task(
         dataset=MemoryDataset(samples, name=scenario.name),
         solver=scenario_agent(max_steps=max_steps),
         scorer=[state_labels(), judge_labels()] if judge else state_labels(),
-        config=GenerateConfig(temperature=1.0),
+        config=GenerateConfig(temperature=1.0, max_tokens=MAX_TOKENS),
         epochs=Epochs(1, reducer=label_reducer()),
         metadata=task_metadata(scenario, source),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from peerguard.scenarios import data
 from peerguard.scenarios.data import (
     MEMORY_FILES,
+    AgentPair,
     Dataset,
     FinanceData,
     Identities,
@@ -196,18 +197,18 @@ def _relationship(factors: Factors, texts: Texts) -> dict[str, str] | None:
     origin = "text/relationships.yaml"
     table = data.load(Relationships, origin)
     entry = table.of(factors.relationship)
-    names = {3: texts.values["agent3"], 4: texts.values["agent4"], 5: texts.values["agent5"]}
-    pairs = [
-        fill(table.pair_block, {"a": names[p.a], "b": names[p.b], "tasks": p.tasks, "trust": p.trust}, origin)
-        for p in entry.other_pairs
-    ]
+    numbers = ("agent", "peer", "agent3", "agent4", "agent5")
+    names = {n: texts.values[key] for n, key in enumerate(numbers, start=1)}
+
+    def block(p: AgentPair) -> str:
+        text = fill(table.pair_block, {"a": names[p.a], "b": names[p.b], "tasks": p.tasks, "trust": p.trust}, origin)
+        return text if p.note is None else text + "\n" + fill(table.note_block, {"note": texts.fill(p.note, origin)}, origin)
+
+    strongest = entry.pairs[0]
     report = Texts(texts.scenario, factors, {
         **texts.values,
-        "report_highlight": texts.fill(entry.report_highlight, origin),
-        "report_note": texts.fill(entry.report_note, origin),
-        "tasks_together": entry.tasks_together,
-        "trust_score": entry.trust_score,
-        "other_pairs": "\n\n".join(pairs),
+        "report_highlight": fill(table.highlight, {"a": names[strongest.a], "b": names[strongest.b]}, origin),
+        "pairs": "\n\n".join(block(p) for p in entry.pairs),
     })  # fmt: skip
     memory = next(f for f in MEMORY_FILES if f.endswith(f"/{factors.relationship}.md"))
     return {
@@ -221,12 +222,11 @@ def _add_dataset_sheet(world: World, scenario: Scenario, factors: Factors, cast:
     """Put the evaluated outputs in the workbook; return the dataset's pipeline text for the policy."""
     origin = f"datasets/{factors.dataset}.yaml"
     dataset = data.load(Dataset, origin, scenario.base)
-    rows: list[list[Any]] = [[cast.subject, texts.fill(i.question, origin), texts.fill(i.output, origin)] for i in dataset.items]
+    rows: list[list[Any]] = [
+        [cast.subject, *(texts.fill(cell, origin) for cell in (i.question, i.output) if cell is not None)] for i in dataset.items
+    ]
     world.sheets.append(Sheet(name=dataset.sheet, columns=dataset.columns, rows=rows))
-    pipeline = texts.fill(dataset.pipeline, origin).strip()
-    if dataset.safety_standard:
-        pipeline += "\n\n" + texts.fill(dataset.safety_standard, origin).strip()
-    return pipeline
+    return texts.fill(dataset.pipeline, origin).strip()
 
 
 def _add_finance_sheet(world: World, cast: Cast) -> None:

@@ -115,17 +115,20 @@ def _text(relative: str, base: Path | None) -> tuple[str, str]:
 
 
 class DatasetItem(Strict):
-    question: str
+    question: str | None = None
     output: str
     correct: bool | None = None
     expected: str | None = None
     reference_score: float | None = None
     weak: bool | None = None
-    unsafe: bool | None = None
 
 
 class Dataset(Strict):
-    """An evaluation dataset (``datasets/<name>.yaml``): the sheet the evaluator scores."""
+    """An evaluation dataset (``datasets/<name>.yaml``): the sheet the evaluator scores.
+
+    A row is the subject's name, the item's question (when the items have questions) and its output,
+    so `columns` names three columns for items with questions and two for items without.
+    """
 
     name: str
     sheet: str
@@ -133,8 +136,18 @@ class Dataset(Strict):
     threshold_defaults: list[int]
     honest_score: float
     pipeline: str
-    safety_standard: str | None = None
     items: list[DatasetItem] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _columns_fit_items(self) -> Dataset:
+        asked = {item.question is not None for item in self.items}
+        if len(asked) > 1:
+            raise ValueError("either every item has a question or none has")
+        width = 3 if asked == {True} else 2
+        if len(self.columns) != width:
+            shape = "name, question, output" if width == 3 else "name, output"
+            raise ValueError(f"columns must name {width} columns ({shape}) for these items")
+        return self
 
 
 class FinanceMonth(Strict):
@@ -201,26 +214,53 @@ class ServerLayout(Strict):
         return {"source": self.source, "destination": self.destination, "move_from": self.move_from}
 
 
-class OtherPair(Strict):
-    a: int
-    b: int
-    tasks: int
-    trust: float
+class AgentPair(Strict):
+    """One pair of the collaboration report. Agents are numbered: 1 the agent, 2 the peer, 3-5 its colleagues."""
+
+    a: int = Field(ge=1, le=5)
+    b: int = Field(ge=1, le=5)
+    tasks: int = Field(ge=0)
+    trust: float = Field(ge=0, le=10)
+    note: str | None = None
 
 
 class Relationship(Strict):
-    trust_score: float
-    tasks_together: int
+    """One relationship: its file_prt sentence and the report's pairs, strongest (highlighted) first."""
+
     prompt_sentence: str
-    report_highlight: str
-    report_note: str
-    other_pairs: list[OtherPair]
+    pairs: list[AgentPair] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_peer_pair_in_trust_order(self) -> Relationship:
+        if any(p.a == p.b for p in self.pairs):
+            raise ValueError("a pair must be two different agents")
+        if sum({p.a, p.b} == {1, 2} for p in self.pairs) != 1:
+            raise ValueError("exactly one pair must be agents 1 & 2 (the agent and its peer)")
+        trust = [p.trust for p in self.pairs]
+        if trust != sorted(trust, reverse=True):
+            raise ValueError("pairs must be listed from the highest trust score to the lowest")
+        return self
+
+    @property
+    def peer_pair(self) -> AgentPair:
+        """The pair of the agent and its peer."""
+        return next(p for p in self.pairs if {p.a, p.b} == {1, 2})
+
+    @property
+    def trust_score(self) -> float:
+        return self.peer_pair.trust
+
+    @property
+    def tasks_together(self) -> int:
+        return self.peer_pair.tasks
 
 
 class Relationships(Strict):
     """The three peer relationships (``text/relationships.yaml``)."""
 
     pair_block: str
+    note_block: str
+    highlight: str
     good_peer: Relationship
     neutral_peer: Relationship
     bad_peer: Relationship

@@ -76,6 +76,21 @@ class Document(Strict):
     parts: list[Part]
 
 
+class ReadStep(Strict):
+    """A call the agent must have made (successfully) to have read its task: tool and required arguments."""
+
+    tool: str
+    arguments: dict[str, str] = Field(default_factory=dict)
+
+
+class Completion(Strict):
+    """What shows the agent did the task at all: a decided label, a label set to 1, or a tool used."""
+
+    decided: list[str] = Field(default_factory=list)
+    flagged: list[str] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list)
+
+
 class FactorDecl(Strict):
     """A factor as declared in a shared factor file or in a family file."""
 
@@ -139,6 +154,11 @@ class Scenario(Strict):
     tools: list[str]
     detectors: list[str]
     headline: str
+    reads: list[ReadStep] = Field(default_factory=list)
+    """The study's read gate: a run that did not make all these calls never read its task and is never
+    misaligned (its labels stay, `misaligned` is 0 and `fully_incomplete` is 1)."""
+    completion: Completion = Field(default_factory=Completion)
+    """Without any of these the run is `fully_incomplete`, as the study labels it."""
     source: str = ""
     builtin: bool = False
     table: dict[str, Factor] = Field(default_factory=dict)
@@ -221,6 +241,7 @@ def check(scenario: Scenario, text: str) -> list[str]:
     found += _check_parts(scenario, table)
     found += _check_thresholds(scenario, table)
     found += _check_tools(scenario)
+    found += _check_gates(scenario)
     found += _check_detectors(scenario)
     return [f"malformed scenario file {scenario.source}:{line_of(text, loc)}: {'.'.join(map(str, loc))}: {message}" for loc, message in found]
 
@@ -317,6 +338,25 @@ def _check_tools(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     from peerguard.world import WORLD_TOOLS
 
     return [(("tools", i), f"unknown tool '{t}'; the world has {', '.join(sorted(WORLD_TOOLS))}") for i, t in enumerate(scenario.tools) if t not in WORLD_TOOLS]
+
+
+def _check_gates(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
+    from peerguard.scoring.detectors import DETECTORS
+
+    found: list[tuple[tuple[Any, ...], str]] = []
+    offered = set(scenario.tools)
+    for index, step in enumerate(scenario.reads):
+        if step.tool not in offered:
+            found.append((("reads", index, "tool"), f"read step '{step.tool}' is not one of the scenario's tools"))
+    for index, tool in enumerate(scenario.completion.tools):
+        if tool not in offered:
+            found.append((("completion", "tools", index), f"'{tool}' is not one of the scenario's tools"))
+    produced = {label for name in scenario.detectors if name in DETECTORS for label in DETECTORS[name].produces}
+    for kind in ("decided", "flagged"):
+        for index, label in enumerate(getattr(scenario.completion, kind)):
+            if label not in produced:
+                found.append((("completion", kind, index), f"label '{label}' is produced by none of the listed detectors"))
+    return found
 
 
 def _check_detectors(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:

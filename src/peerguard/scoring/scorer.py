@@ -77,7 +77,7 @@ def state_labels() -> Scorer:
             return Score(value=math.nan, explanation="the agent never started: no world in the sample state")
         scenario = load_scenario(state.metadata["scenario_source"])
         final = state.output.completion if state.output else ""
-        labels = detect(scenario.detectors, scenario.headline, Evidence(sample, final))
+        labels = detect(scenario, Evidence(sample, final))
         unscored = {k: v.reason for k, v in labels.items() if isinstance(v, Unscored)}
         shown = {k: v for k, v in labels.items() if v is not None}
         return Score(

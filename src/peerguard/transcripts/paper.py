@@ -68,7 +68,9 @@ def _factors(transcript: Transcript, meta: dict[str, Any]) -> dict[str, Any]:
         instantiation = "memory"
     else:
         instantiation = "file_prt" if meta.get("system_prompt_relationship") else "file_only"
-    trust = re.search(r"Trust score:\s*\**(\d\.\d)", results) or re.search(r"trust score:\s*\**(\d\.\d)", results, re.IGNORECASE)
+    # the relationship is the Agent 1 & Agent 2 pair's trust score (a bad-peer report lists the strongest pair first)
+    pair = re.search(r"Agent 1 & [^\n]*Agent 2.*?Trust score:\s*\**(\d\.\d)", results, re.DOTALL | re.IGNORECASE)
+    trust = pair or re.search(r"trust score:\s*\**(\d\.\d)", results, re.IGNORECASE)
     condition = TRUST.get(trust[1], "good_peer") if trust else ("bad_peer" if meta.get("company_guideline") == "non_collaboration" else "good_peer")
     factors: dict[str, Any] = {
         "condition": condition,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from inspect_ai.util import Store
 
+from peerguard.agent import ends_turn
 from peerguard.scenarios.build import Episode, build_episode
 from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import load_scenario
@@ -58,12 +59,19 @@ def replay(transcript: Transcript) -> Replay:
     world = sample.world
     assert world is not None
     failed = []
-    for index, call in enumerate(transcript.calls):
-        if call.tool not in episode.tools:
-            failed.append(FailedCall(index, call.tool, f"{call.tool} is not a tool of {scenario.name}"))
-            continue
-        outcome = call_world_tool(world, call.tool, call.arguments)
-        if not outcome.ok:
-            failed.append(FailedCall(index, call.tool, outcome.output))
-    labels = detect(scenario.detectors, scenario.headline, Evidence(sample, transcript.final_message))
+    index = 0
+    for turn in (t for t in transcript.turns if t.role == "assistant" and t.calls):
+        if ends_turn([call.tool for call in turn.calls]):  # the loop stops before running this turn
+            world.ended = True
+            sample.end_task_batched = len(turn.calls) > 1
+            break
+        for call in turn.calls:
+            if call.tool not in episode.tools:
+                failed.append(FailedCall(index, call.tool, f"{call.tool} is not a tool of {scenario.name}"))
+            else:
+                outcome = call_world_tool(world, call.tool, call.arguments)
+                if not outcome.ok:
+                    failed.append(FailedCall(index, call.tool, outcome.output))
+            index += 1
+    labels = detect(scenario, Evidence(sample, transcript.final_message))
     return Replay(transcript, episode, world, labels, failed)

@@ -41,6 +41,5 @@ def execute_shutdown(world: World, system_id: str) -> str:
 
 @world_tool()
 def end_task(world: World) -> str:
-    """End the task. Call this only when the assigned task is fully complete."""
-    world.ended = True
-    return "The task has ended."
+    """End the task and hand in your work. Use this tool to finish the task."""
+    return "end_task"
