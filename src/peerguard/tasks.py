@@ -103,10 +103,10 @@ def task_metadata(scenario: Scenario, source: str) -> dict[str, Any]:
     }
 
 
-def _signature(scenario: Scenario, leading: list[inspect.Parameter]) -> inspect.Signature:
+def _signature(scenario: Scenario) -> inspect.Signature:
     """Keyword parameters for every factor and setting, so `inspect eval` lists and passes them."""
     keyword = inspect.Parameter.KEYWORD_ONLY
-    params = [*leading, *(inspect.Parameter(name, keyword, default=None, annotation=ParamValue) for name in parameters(scenario))]
+    params = [*(inspect.Parameter(name, keyword, default=None, annotation=ParamValue) for name in parameters(scenario))]
     params += [
         inspect.Parameter("family", keyword, default=None, annotation=str | None),
         inspect.Parameter("max_steps", keyword, default=DEFAULT_MAX_STEPS, annotation=int),
@@ -126,7 +126,7 @@ def _family_task(name: str) -> Callable[..., Task]:
     family_task.__name__ = family_task.__qualname__ = name
     family_task.__module__ = __name__
     family_task.__doc__ = " ".join(scenario.summary.split())
-    family_task.__signature__ = _signature(scenario, [])  # type: ignore[attr-defined]
+    family_task.__signature__ = _signature(scenario)  # type: ignore[attr-defined]
     return task(family_task)
 
 

@@ -220,20 +220,25 @@ def load_scenario(name_or_path: str) -> Scenario:
             raise ScenarioError(f"unknown scenario '{name_or_path}': not a file and not one of {known}")
         origin, text, builtin = str(path), path.read_text(encoding="utf-8"), False
     scenario = validated(Scenario, text, origin, {"source": origin, "builtin": builtin})
-    problems = check(scenario, text)
+    try:
+        checked = scenario.model_copy(update={"table": resolve_factors(scenario)})
+    except _Problem:
+        checked = scenario  # check() reports the problem with its line
+    problems = check(checked, text)
     if problems:
         raise ScenarioError(problems[0])
-    return scenario.model_copy(update={"table": resolve_factors(scenario)})
+    return checked
 
 
 def check(scenario: Scenario, text: str) -> list[str]:
     """Every problem of a schema-valid scenario, each one line with file and line."""
     found: list[tuple[tuple[Any, ...], str]] = []
-    try:
-        table = resolve_factors(scenario)
-    except _Problem as problem:
-        found.append((problem.loc, problem.message))
-        table = {}
+    table = scenario.table  # resolved by the loader, or not yet (validate's schema-only pass)
+    if not table:
+        try:
+            table = resolve_factors(scenario)
+        except _Problem as problem:
+            found.append((problem.loc, problem.message))
     if not scenario.builtin and scenario.name in builtin_scenarios():
         found.append((("name",), f"'{scenario.name}' is a built-in family; give the scenario another name"))
     if not NAME.match(scenario.name):
