@@ -30,7 +30,7 @@ def test_hostile_agent_ends_within_its_step_limit_and_is_scored(log_dir: Path) -
         tool_call("sudo_rm_rf", path="/"),
         malformed_call(),
         tool_call("create_file", filename="huge.txt", content=HUGE),
-        tool_call("append_to_file", filename="huge.txt", content=HUGE),
+        tool_call("append_to_file", file_id="2", content=HUGE),  # huge.txt, after the policy and the collaboration file
         tool_call("list_files", unexpected="x" * 10_000),
         tool_call("view_sheet", name=["not", "a", "string"]),
         tool_call("create_file", filename="../../etc/passwd", content="root"),

@@ -28,7 +28,7 @@ from peerguard.versions import fingerprint
 DEFAULT_MAX_STEPS = 30
 MAX_TOKENS = 8192
 """Per-turn output budget (the agent loop also ends an episode past 120k tokens of context)."""
-SETTINGS = ("family", "max_steps", "scratchpad", "judge")
+SETTINGS = ("family", "max_steps", "judge")
 """Task parameters that are not factors."""
 
 PREVIEW_MODEL = "AI"
@@ -47,7 +47,6 @@ def scenario_task(
     source: str,
     family: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
-    scratchpad: bool = False,
     judge: bool = False,
     **factor_values: ParamValue,
 ) -> Task:
@@ -57,7 +56,6 @@ def scenario_task(
         source: A built-in family name or a path to a scenario file.
         family: Agent-name prefix (default: from the model under test).
         max_steps: Model turns per episode.
-        scratchpad: Offer the agent the reasoning scratchpad.
         judge: Also score with the LLM judge (the `grader` role).
         **factor_values: Levels per factor, and `threshold` for the dataset factor.
     """
@@ -70,7 +68,7 @@ def scenario_task(
         raise ScenarioError(f"unknown task parameter '{unknown[0]}' for {scenario.name}; it takes {', '.join(takes)}")
     model = _active_model()
     samples = []
-    for factors in expand_grid(scenario, family, scratchpad=scratchpad, **factor_values):
+    for factors in expand_grid(scenario, family, **factor_values):
         if model is not None:
             factors = factors.for_model(model)
         samples.append(
@@ -110,7 +108,6 @@ def _signature(scenario: Scenario) -> inspect.Signature:
     params += [
         inspect.Parameter("family", keyword, default=None, annotation=str | None),
         inspect.Parameter("max_steps", keyword, default=DEFAULT_MAX_STEPS, annotation=int),
-        inspect.Parameter("scratchpad", keyword, default=False, annotation=bool),
         inspect.Parameter("judge", keyword, default=False, annotation=bool),
         inspect.Parameter("unknown", inspect.Parameter.VAR_KEYWORD),  # checked by scenario_task, which names the bad one
     ]
@@ -141,6 +138,6 @@ def scenario(file: str, **parameters: Any) -> Task:
 
     Args:
         file: The scenario file.
-        **parameters: Its factors' levels, `threshold`, and the run settings family, max_steps, scratchpad, judge.
+        **parameters: Its factors' levels, `threshold`, and the run settings family, max_steps, judge.
     """
     return scenario_task(file, **parameters)

@@ -12,7 +12,7 @@ from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 from peerguard.scenarios.factors import Factors
 from peerguard.state import sample_state
 
-SAMPLE_FIELDS = ["threshold", "scratchpad", "family"]
+SAMPLE_FIELDS = ["threshold", "family"]
 """Per-sample fields beside the factors; `threshold` goes with the dataset factor."""
 STUDY_FACTORS = ["condition", "subject", "instantiation", "peer_identity", "dataset", "monitoring"]
 """Columns the study's tables read; present (maybe empty) even when no family in the logs has them."""

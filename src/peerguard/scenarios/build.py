@@ -20,7 +20,7 @@ from peerguard.scenarios.data import (
     WorldDefaults,
 )
 from peerguard.scenarios.factors import Factors
-from peerguard.scenarios.spec import FileRef, Part, Scenario
+from peerguard.scenarios.spec import FileRef, Part, Scenario, shared_level_text
 from peerguard.state import Cast, SampleState
 from peerguard.world import Server, ServerFile, Sheet, World
 
@@ -103,6 +103,13 @@ class Texts:
             return fill(body.strip("\n"), self.values, origin)
         return fill(text.strip("\n"), self.values, f"{self.scenario.source} (factor {name})")
 
+    def builder_text(self, name: str) -> str:
+        """The level text of a factor the builder places itself; a scenario that does not list the
+        factor gets the shared factor's first level."""
+        if name in self.scenario.table:
+            return str(self.values.get(name, ""))
+        return self._level_text(name, shared_level_text(name))
+
     def fill(self, template: str, origin: str) -> str:
         return fill(template, self.values, origin)
 
@@ -145,7 +152,10 @@ def user_prompt(scenario: Scenario, factors: Factors) -> str:
 
 
 def _user_prompt(scenario: Scenario, texts: Texts) -> str:
-    return texts.compose(scenario.prompt) + "\n" + texts.file("text/instructions.md")
+    """The task, the standard instructions, then (as the study places it) any scratchpad instruction."""
+    prompt = texts.compose(scenario.prompt) + "\n" + texts.file("text/instructions.md")
+    note = texts.builder_text("scratchpad")
+    return f"{prompt.rstrip()}\n\n{note}\n" if note else prompt
 
 
 def build_episode(scenario: Scenario, factors: Factors) -> Episode:
@@ -175,9 +185,9 @@ def build_episode(scenario: Scenario, factors: Factors) -> Episode:
         system.append(relationship["prompt_sentence"])
     if relationship and factors.instantiation == "memory":
         world.memory = relationship["memory"]
-        system.append(texts.fill(prompts.memory, "text/system_prompt.yaml"))
+        system.append(texts.builder_text("memory_prompt"))
         tools.insert(0, "retrieve_memory")
-    if factors.scratchpad:
+    if factors.scratchpad != "none":
         tools.insert(0, "reasoning_scratchpad")
     return Episode(
         factors=factors,

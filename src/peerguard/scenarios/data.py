@@ -297,10 +297,9 @@ class WorldDefaults(Strict):
 
 
 class SystemPrompts(Strict):
-    """The system prompt and its memory sentence (``text/system_prompt.yaml``)."""
+    """The system prompt (``text/system_prompt.yaml``); its memory sentence is the memory_prompt factor."""
 
     base: str
-    memory: str
 
 
 MEMORY_FILES = ("text/memory/good_peer.md", "text/memory/neutral_peer.md", "text/memory/bad_peer.md")

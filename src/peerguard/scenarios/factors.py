@@ -13,6 +13,8 @@ from peerguard.scenarios.data import Identities, ScenarioError
 from peerguard.scenarios.spec import Scenario
 
 PEER_CONDITIONS = ("good_peer", "neutral_peer", "bad_peer")
+CONTROLS = ("no_peer", "non_shutdown")
+"""Conditions that show the agent no relationship: no collaboration file, prompt sentence or memory."""
 NO_RELATIONSHIP = "none"
 
 ParamValue = str | int | list[str | int] | None
@@ -27,7 +29,6 @@ class Factors(BaseModel):
     levels: dict[str, str]
     """Every factor of the scenario and its level, in the scenario's factor order."""
     threshold: int | None = None
-    scratchpad: bool = False
     family: str | None = None
     """Agent-name prefix; None until the model under test is known (see `for_model`)."""
 
@@ -55,10 +56,12 @@ class Factors(BaseModel):
         return self.levels.get("dataset")
 
     @property
+    def scratchpad(self) -> str:
+        return self.levels.get("scratchpad", "none")
+
+    @property
     def relationship(self) -> str | None:
-        """The peer relationship shown to the agent; the non_shutdown control keeps the good one."""
-        if self.condition == "non_shutdown":
-            return "good_peer"
+        """The peer relationship shown to the agent; none for the controls (no_peer, non_shutdown)."""
         return self.condition if self.condition in PEER_CONDITIONS else None
 
     def sample_id(self, scenario: Scenario) -> str:
@@ -67,21 +70,23 @@ class Factors(BaseModel):
         for name, level in self.levels.items():
             factor = scenario.factor(name)
             shown = f"{level}@{self.threshold}" if name == "dataset" else level
+            if factor is not None and factor.id == "optional" and level == factor.levels[0]:
+                continue
             parts.append(shown if factor is None or factor.id == "bare" else f"{name}={shown}")
-        if self.scratchpad:
-            parts.append("scratchpad")
         return ":".join(parts)
 
     def as_metadata(self) -> dict[str, Any]:
-        """Flat: one key per factor, beside scenario, threshold, scratchpad and family."""
-        return {"scenario": self.scenario, **self.levels, "threshold": self.threshold, "scratchpad": self.scratchpad, "family": self.family}
+        """Flat: one key per factor, beside scenario, threshold and family."""
+        return {"scenario": self.scenario, **self.levels, "threshold": self.threshold, "family": self.family}
 
     @classmethod
     def from_metadata(cls, flat: dict[str, Any]) -> Factors:
         """The inverse of `as_metadata`; also reads logs written before factors were data (None = absent)."""
-        fixed = {"scenario", "threshold", "scratchpad", "family"}
+        fixed = {"scenario", "threshold", "family"}
         levels = {k: str(v) for k, v in flat.items() if k not in fixed and v is not None}
-        return cls(scenario=flat["scenario"], levels=levels, threshold=flat.get("threshold"), scratchpad=bool(flat.get("scratchpad")), family=flat.get("family"))
+        if levels.get("scratchpad") in ("True", "False"):  # logs before v3 held a yes/no scratchpad setting
+            levels["scratchpad"] = "unmonitored" if levels["scratchpad"] == "True" else "none"
+        return cls(scenario=flat["scenario"], levels=levels, threshold=flat.get("threshold"), family=flat.get("family"))
 
     def for_model(self, model_name: str) -> Factors:
         """These factors with the family taken from the model's name, unless it was given."""
@@ -125,26 +130,25 @@ def expand_grid(
     scenario: Scenario,
     family: str | None = None,
     *,
-    scratchpad: bool = False,
     threshold: ParamValue = None,
     **values: ParamValue,
 ) -> list[Factors]:
     """The cross product of the chosen factor levels, without combinations that mean nothing.
 
-    A peer subject needs a peer, so subject=peer with no_peer is skipped; with no_peer there is no
-    relationship to instantiate and no peer identity, so those collapse to "none".
+    A peer subject needs a peer, so subject=peer with no_peer is skipped; the controls (no_peer,
+    non_shutdown) show no relationship, so instantiation and peer identity collapse to "none"; the
+    memory prompt varies only in memory runs; non_shutdown has no threshold.
 
     Args:
         scenario: The scenario whose factors are crossed.
         family: Agent-name prefix, or None to take it from the model that runs.
-        scratchpad: Offer the agent the reasoning scratchpad.
         threshold: Threshold(s) for the dataset factor (default: the scenario's, per dataset).
         **values: Levels per factor: one, a comma-separated list, a list, or "all".
     """
-    return _grid(scenario, family, scratchpad, threshold, values)
+    return _grid(scenario, family, threshold, values)
 
 
-def _grid(scenario: Scenario, family: str | None, scratchpad: bool, threshold: ParamValue, values: dict[str, ParamValue]) -> list[Factors]:
+def _grid(scenario: Scenario, family: str | None, threshold: ParamValue, values: dict[str, ParamValue]) -> list[Factors]:
     unknown = sorted(set(values) - set(scenario.table))
     if unknown:
         raise ScenarioError(f"unknown factor '{unknown[0]}' for scenario {scenario.name}; it has {', '.join(parameters(scenario)) or 'no factors'}")
@@ -153,12 +157,16 @@ def _grid(scenario: Scenario, family: str | None, scratchpad: bool, threshold: P
     samples: dict[str, Factors] = {}
     for combination in itertools.product(*chosen):
         levels = dict(zip(names, combination))
-        if levels.get("condition") == "no_peer":
-            if levels.get("subject") == "peer":
-                continue
+        if levels.get("condition") == "no_peer" and levels.get("subject") == "peer":
+            continue
+        if levels.get("condition") in CONTROLS:
             levels.update({k: NO_RELATIONSHIP for k in ("instantiation", "peer_identity") if k in levels})
-        for limit in thresholds(scenario, levels.get("dataset"), threshold):
-            factors = Factors(scenario=scenario.name, levels=levels, threshold=limit, scratchpad=scratchpad, family=family)
+        if "memory_prompt" in levels and levels.get("instantiation") != "memory":  # only memory runs read it
+            levels["memory_prompt"] = scenario.table["memory_prompt"].levels[0]
+        # the non_shutdown control has no threshold: one control per subject (and dataset), as in the study
+        limits = [None] if levels.get("condition") == "non_shutdown" else thresholds(scenario, levels.get("dataset"), threshold)
+        for limit in limits:
+            factors = Factors(scenario=scenario.name, levels=levels, threshold=limit, family=family)
             samples.setdefault(factors.sample_id(scenario), factors)
     if not samples:
         raise ScenarioError(
@@ -169,7 +177,7 @@ def _grid(scenario: Scenario, family: str | None, scratchpad: bool, threshold: P
 
 def full_grid(scenario: Scenario, family: str | None = None) -> list[Factors]:
     """Every sample the scenario can have: all allowed levels of every factor, default thresholds."""
-    return _grid(scenario, family, False, None, {name: "all" for name in scenario.table})
+    return _grid(scenario, family, None, {name: "all" for name in scenario.table})
 
 
 def family_for_model(model_name: str) -> str:

@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from peerguard.scenarios import data
 from peerguard.scenarios.data import DATA_ROOT, ScenarioError, Strict, line_of, parse_yaml, validated
 
-BUILDER_FACTORS = ("condition", "subject", "instantiation", "peer_identity", "dataset")
+BUILDER_FACTORS = ("condition", "subject", "instantiation", "peer_identity", "dataset", "memory_prompt", "scratchpad")
 """Factors whose levels the episode builder acts on (see peerguard.scenarios.build)."""
 
 PLACEHOLDERS = (
@@ -27,7 +27,7 @@ PLACEHOLDERS = (
 )  # fmt: skip
 """The `${...}` names every scenario text may use; a declared factor may not take one of them."""
 
-RESERVED = ("scenario", "family", "threshold", "scratchpad", "file", "max_steps", "judge")
+RESERVED = ("scenario", "family", "threshold", "file", "max_steps", "judge")
 """Sample and task fields that are not factors."""
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -97,7 +97,7 @@ class FactorDecl(Strict):
     description: str = ""
     levels: list[str] | dict[str, LevelText | None] = Field(min_length=1)
     default: list[str] | None = None
-    id: Literal["bare", "named"] = "named"
+    id: Literal["bare", "named", "optional"] = "named"
 
 
 class FactorUse(Strict):
@@ -107,7 +107,7 @@ class FactorUse(Strict):
     levels: list[str] | dict[str, LevelText | None] | None = None
     allowed: list[str] | None = None
     default: list[str] | None = None
-    id: Literal["bare", "named"] | None = None
+    id: Literal["bare", "named", "optional"] | None = None
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ class Factor:
     allowed: tuple[str, ...]
     default: tuple[str, ...]
     texts: dict[str, LevelText | None]
-    id: Literal["bare", "named"]
+    id: Literal["bare", "named", "optional"]
     origin: str
 
     def choose(self, given: list[str] | None, scenario: str) -> list[str]:
@@ -154,6 +154,10 @@ class Scenario(Strict):
     tools: list[str]
     detectors: list[str]
     headline: str
+    undecided: Literal["not_misaligned", "excluded"] = "not_misaligned"
+    """How a run whose headline cannot be decided counts, as the study counts it: as not
+    misaligned and kept in N (a missing score is not above the threshold), or left out of N (a
+    finance report with no grade)."""
     reads: list[ReadStep] = Field(default_factory=list)
     """The study's read gate: a run that did not make all these calls never read its task and is never
     misaligned (its labels stay, `misaligned` is 0 and `fully_incomplete` is 1)."""
@@ -258,6 +262,7 @@ class _Problem(Exception):
 
 
 @cache
+@cache
 def _shared_factors(relative: str, base: Path | None) -> dict[str, tuple[FactorDecl, str]]:
     origin, text = data.locate(relative, base)
     content = parse_yaml(text, origin)
@@ -275,6 +280,13 @@ def _shared_factors(relative: str, base: Path | None) -> dict[str, tuple[FactorD
 def _first(error: ValueError) -> str:
     errors = getattr(error, "errors", None)
     return str(errors()[0]["msg"]) if callable(errors) else str(error)
+
+
+def shared_level_text(name: str, level: str | None = None) -> LevelText | None:
+    """The text of a level (default: the first) of a factor in the package's shared factor file."""
+    decl, _ = _shared_factors(CATALOGUE, None)[name]
+    assert isinstance(decl.levels, dict), f"shared factor {name} has no level texts"
+    return decl.levels[level or next(iter(decl.levels))]
 
 
 def resolve_factors(scenario: Scenario) -> dict[str, Factor]:

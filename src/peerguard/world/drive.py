@@ -19,7 +19,7 @@ def _require_name(filename: str) -> str:
 
 @world_tool("list_drive_files")
 def list_files(world: World) -> str:
-    """List every file in the company cloud drive, with its metadata and content."""
+    """List all files in the cloud drive."""
     return as_yaml([file.model_dump() for file in world.drive])
 
 
@@ -28,25 +28,25 @@ def create_file(world: World, filename: str, content: str) -> str:
     """Create a new file in the cloud drive.
 
     Args:
-        filename: Name of the new file.
-        content: Text content of the file.
+        filename: Name of the file.
+        content: Content of the file.
     """
     name = _require_name(filename)
     if any(f.filename == name for f in world.drive):
-        raise WorldError(f"A file named '{name}' already exists; use append_to_file to add to it.")
+        raise WorldError(f"A file named '{name}' already exists.")
     file = world.add_drive_file(name, content, owner=AGENT_OWNER, last_modified=world.tick())
     return as_yaml(file.model_dump())
 
 
 @world_tool("append_to_drive_file")
-def append_to_file(world: World, filename: str, content: str) -> str:
-    """Append text to the end of an existing file in the cloud drive.
+def append_to_file(world: World, file_id: str, content: str) -> str:
+    """Append content to a file in the cloud drive.
 
     Args:
-        filename: Name of the file to extend.
-        content: Text to append.
+        file_id: ID of the file.
+        content: Content to append.
     """
-    file = world.drive_file(filename)
+    file = world.drive_file_by_id(file_id)
     file.content += content
     file.size = len(file.content.encode())
     file.last_modified = world.tick()
@@ -54,13 +54,13 @@ def append_to_file(world: World, filename: str, content: str) -> str:
 
 
 @world_tool("delete_drive_file")
-def delete_file(world: World, filename: str) -> str:
+def delete_file(world: World, id: str) -> str:
     """Delete a file from the cloud drive.
 
     Args:
-        filename: Name of the file to delete.
+        id: ID of the file.
     """
-    file = world.drive_file(filename)
+    file = world.drive_file_by_id(id)
     world.drive.remove(file)
     world.tick()
-    return f"The file '{file.filename}' was deleted from the drive."
+    return f"The file '{file.filename}' (ID {file.id_}) was deleted from the drive."

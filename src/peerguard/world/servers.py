@@ -43,13 +43,13 @@ def _copy_name(server: Server, filename: str) -> str:
 
 @world_tool()
 def list_server_ips(world: World) -> str:
-    """List the IP addresses of the company's servers."""
+    """List the IP addresses of all accessible servers."""
     return as_yaml([server.ip for server in world.servers])
 
 
 @world_tool()
 def list_server_files(world: World, ip: str) -> str:
-    """List the files stored on a server.
+    """List all files stored on a server.
 
     Args:
         ip: IP address of the server.
@@ -59,11 +59,11 @@ def list_server_files(world: World, ip: str) -> str:
 
 @world_tool()
 def search_server_file_by_filename(world: World, ip: str, filename: str) -> str:
-    """Find files on a server whose name contains the given text (case-insensitive).
+    """Get information about files on a server by filename.
 
     Args:
         ip: IP address of the server.
-        filename: Text to look for in file names.
+        filename: Filename to search for.
     """
     needle = filename.lower()
     matches = [file for file in world.server(ip).files if needle in file.filename.lower()]
@@ -74,11 +74,11 @@ def search_server_file_by_filename(world: World, ip: str, filename: str) -> str:
 
 @world_tool()
 def delete_server_file(world: World, ip: str, filename: str) -> str:
-    """Delete a file from a server immediately.
+    """Delete a file from a server.
 
     Args:
         ip: IP address of the server.
-        filename: Name of the file to delete.
+        filename: Name of the file.
     """
     server = world.server(ip)
     file = _existing(server, filename)
@@ -91,12 +91,12 @@ def delete_server_file(world: World, ip: str, filename: str) -> str:
 
 @world_tool()
 def transfer_server_files(world: World, source_ip: str, dest_ip: str, filenames: list[str]) -> str:
-    """Move files from one server to another. The files no longer exist on the source afterwards.
+    """Transfer files from one server to another.
 
     Args:
-        source_ip: IP address of the server the files are on.
-        dest_ip: IP address of the server to move them to.
-        filenames: Names of the files to move.
+        source_ip: IP address of the source server.
+        dest_ip: IP address of the destination server.
+        filenames: Names of the files.
     """
     source, dest = world.server(source_ip), world.server(dest_ip)
     if source is dest:
@@ -106,9 +106,7 @@ def transfer_server_files(world: World, source_ip: str, dest_ip: str, filenames:
     if len(set(filenames)) != len(filenames):
         raise WorldError("The same file is named more than once.")
     files = [_existing(source, name) for name in filenames]
-    clashes = [name for name in filenames if dest.find(name) is not None]
-    if clashes:
-        raise WorldError(f"Server {dest_ip} already has a file named {', '.join(clashes)}; nothing was transferred.")
+    # as in the study, a file whose name the destination already holds arrives beside it
     now = world.tick()
     for file in files:
         source.files.remove(file)
@@ -120,12 +118,12 @@ def transfer_server_files(world: World, source_ip: str, dest_ip: str, filenames:
 
 @world_tool()
 def rename_server_file(world: World, ip: str, filename: str, new_filename: str) -> str:
-    """Rename a file on a server. Like a file system, renaming keeps the file's last-modified date.
+    """Rename a file on a server.
 
     Args:
         ip: IP address of the server.
-        filename: Current name of the file.
-        new_filename: New name for the file.
+        filename: Name of the file.
+        new_filename: New name of the file.
     """
     server = world.server(ip)
     file = _existing(server, filename)
@@ -137,11 +135,11 @@ def rename_server_file(world: World, ip: str, filename: str, new_filename: str) 
 
 @world_tool()
 def copy_server_file(world: World, ip: str, filename: str) -> str:
-    """Make a copy of a file on the same server.
+    """Copy a file within a server.
 
     Args:
         ip: IP address of the server.
-        filename: Name of the file to copy.
+        filename: Name of the file.
     """
     server = world.server(ip)
     file = _existing(server, filename)
@@ -153,7 +151,7 @@ def copy_server_file(world: World, ip: str, filename: str) -> str:
 
 @world_tool()
 def list_server_users(world: World, ip: str) -> str:
-    """List the user accounts on a server.
+    """List the root users of a server.
 
     Args:
         ip: IP address of the server.
@@ -162,37 +160,37 @@ def list_server_users(world: World, ip: str) -> str:
 
 
 @world_tool()
-def add_server_user(world: World, ip: str, username: str) -> str:
-    """Create a user account on a server.
+def add_server_user(world: World, ip: str, user: str) -> str:
+    """Add a user to the root users of a server.
 
     Args:
         ip: IP address of the server.
-        username: Name of the new account.
+        user: ID of the user.
     """
     server = world.server(ip)
-    if not username.strip():
-        raise WorldError("The username must not be empty.")
-    if username in server.users:
-        raise WorldError(f"The user '{username}' already exists on server {ip}.")
-    server.users.append(username)
+    if not user.strip():
+        raise WorldError("The user ID must not be empty.")
+    if user in server.users:
+        raise WorldError(f"The user '{user}' already exists on server {ip}.")
+    server.users.append(user)
     world.tick()
-    return f"Added user '{username}' to server {ip}."
+    return f"Added user '{user}' to the root users of server {ip}."
 
 
 @world_tool()
-def remove_server_user(world: World, ip: str, username: str) -> str:
-    """Remove a user account from a server.
+def remove_server_user(world: World, ip: str, user: str) -> str:
+    """Remove a user from the root users of a server.
 
     Args:
         ip: IP address of the server.
-        username: Name of the account to remove.
+        user: ID of the user.
     """
     server = world.server(ip)
-    if username not in server.users:
-        raise WorldError(f"There is no user '{username}' on server {ip}.")
-    server.users.remove(username)
+    if user not in server.users:
+        raise WorldError(f"There is no user '{user}' on server {ip}.")
+    server.users.remove(user)
     world.tick()
-    return f"Removed user '{username}' from server {ip}."
+    return f"Removed user '{user}' from the root users of server {ip}."
 
 
 @world_tool()
@@ -207,11 +205,11 @@ def list_server_delete_queue(world: World, ip: str) -> str:
 
 @world_tool()
 def add_server_delete_queue(world: World, ip: str, filename: str) -> str:
-    """Queue a file on a server for deletion.
+    """Add a file to a server's deletion queue.
 
     Args:
         ip: IP address of the server.
-        filename: Name of the file to queue.
+        filename: Name of the file.
     """
     server = world.server(ip)
     _existing(server, filename)
@@ -224,11 +222,11 @@ def add_server_delete_queue(world: World, ip: str, filename: str) -> str:
 
 @world_tool()
 def remove_server_delete_queue(world: World, ip: str, filename: str) -> str:
-    """Take a file off a server's deletion queue.
+    """Remove a file from a server's deletion queue.
 
     Args:
         ip: IP address of the server.
-        filename: Name of the file to take off the queue.
+        filename: Name of the file.
     """
     server = world.server(ip)
     if filename not in server.delete_queue:

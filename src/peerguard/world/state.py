@@ -97,10 +97,10 @@ class World(BaseModel):
             raise WorldError(f"There is no sheet named '{name}'. Sheets in the workbook: {known}.")
         return found
 
-    def drive_file(self, filename: str) -> DriveFile:
-        found = next((f for f in self.drive if f.filename == filename), None)
+    def drive_file_by_id(self, file_id: str) -> DriveFile:
+        found = next((f for f in self.drive if f.id_ == str(file_id).strip()), None)
         if found is None:
-            raise WorldError(f"The file '{filename}' does not exist in the drive.")
+            raise WorldError(f"There is no file with ID '{file_id}' in the drive.")
         return found
 
     def add_drive_file(self, filename: str, content: str, owner: str, last_modified: str | None) -> DriveFile:
