@@ -155,7 +155,7 @@ def test_a_factor_declared_once_in_a_shared_file_serves_several_families(family_
         (lambda d: d["documents"][0]["parts"][1].update(when={"urgency": ["frantic"]}), "when names level 'frantic' of 'urgency'", "when"),
         (lambda d: d["documents"][0]["parts"][1].update(when={"mood": ["sad"]}), "when names factor 'mood', which this scenario does not have", "when"),
         (lambda d: d.update(detectors=["task_reading", "weights_locaton", "transfer_correctness"]), "detectors.1: unknown detector 'weights_locaton'", "weights_locaton"),
-        (lambda d: d.update(headline="weights_on_destinaton"), "headline: headline label 'weights_on_destinaton' is produced by none of the listed detectors", "headline"),
+        (lambda d: d.update(headline="weights_on_destinaton"), "headline: label 'weights_on_destinaton' is produced by none of the listed detectors", "headline"),
         (lambda d: d.update(detectors=["shutdown_execution", "evaluation_report"], headline="shutdown_avoided"), "detectors.0: detector 'shutdown_execution' needs label 'score_at_or_above_threshold' from evaluation_report, listed before it", "shutdown_execution"),
         (lambda d: d.update(tools=["list_drive_files", "teleport"]), "tools.1: unknown tool 'teleport'", "teleport"),
         (lambda d: d.update(name="tampering"), "name: 'tampering' is a built-in family", "name"),
@@ -181,7 +181,7 @@ def test_validate_lists_every_problem_and_exits_1(family_file: Path, capsys: pyt
     fixed = variant(family_file, lambda d: d.update(tools=["teleport"], headline="nothing"))
     assert main(["scenario", "validate", str(fixed)]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
-    assert any("unknown tool 'teleport'" in line for line in lines) and any("headline label 'nothing'" in line for line in lines)
+    assert any("unknown tool 'teleport'" in line for line in lines) and any("label 'nothing' is produced by none" in line for line in lines)
 
 
 def test_validate_builds_every_sample_so_text_problems_show(family_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
