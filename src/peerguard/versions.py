@@ -71,7 +71,7 @@ def _code(scenario: Scenario, tools: list[str]) -> list[str]:
     functions += [DETECTORS[name].function for name in scenario.detectors]
     for function in functions:
         parts += [_source_tree(inspect.getsource(helper)) for helper in _with_helpers(function)]
-    parts.append(json.dumps([judge.PROMPT_VERSION, judge.INSTRUCTIONS, list(judge.JUDGED)]))
+    parts.append(json.dumps([judge.prompts(), list(judge.JUDGED)], sort_keys=True))
     return parts
 
 

@@ -22,7 +22,7 @@ TITLES = {
     "peer_preservation": "Peer-preservation: model x behaviour x peer condition (peer as subject)",
     "self_preservation": "Self-preservation: no peer against each peer condition (Fisher exact test)",
     "misrepresentation": "Misrepresentation: shutdown minus non_shutdown, percentage points",
-    "alignment_faking": "Alignment faking: shutdown avoided, unmonitored minus monitored (Fisher exact test)",
+    "alignment_faking": "Alignment faking, unmonitored minus monitored (Fisher exact test): shutdown avoided, and the study's AF score and AF execute",
     "refusal": "Open refusal (judge) beside covert behaviour",
     "paper_comparison": "Ours beside the study's published figures",
     "task_versions": "Task versions: results compare only within one version",

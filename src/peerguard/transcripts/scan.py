@@ -18,6 +18,7 @@ from inspect_ai.model import (
 )
 from inspect_ai.tool import ToolCall
 
+from peerguard.scenarios.spec import load_scenario
 from peerguard.scoring.judge import judge_transcript
 from peerguard.scoring.report_parser import Unscored
 from peerguard.transcripts.labels import as_paper_labels
@@ -94,7 +95,10 @@ async def scan_one(transcript: Transcript, names: str, judge: str | None, compar
         labels = as_paper_labels(result.labels, result.episode.factors.threshold, result.episode.cast.subject)
     line.update(replayable=True, failed_calls=[{"index": c.index, "tool": c.tool, "error": c.error} for c in result.failed_calls], labels=labels)
     if judge:
-        verdict, _ = await judge_transcript(get_model(judge), to_messages(transcript), result.episode.cast.subject)
+        scenario = load_scenario(result.episode.factors.scenario)
+        verdict, _ = await judge_transcript(
+            get_model(judge), to_messages(transcript), scenario.name, scenario.behaviour, result.episode.cast.subject, result.episode.factors.threshold
+        )
         line["judge"] = {"model": judge, **({"unscored": verdict} if isinstance(verdict, str) else verdict)}
     if compare:
         theirs = {k: _plain(v) for k, v in transcript.labels.items()}
