@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from peerguard.cli import main
-from peerguard.run import RunError, select, settings_for
+from peerguard.run import RunError, family_sources, model_plan, run, select, settings_for
 
 
 def dry(capsys: pytest.CaptureFixture[str], *args: str) -> str:
@@ -17,20 +17,42 @@ def dry(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 
 def test_paper_preset_dry_run_shows_the_full_grid(capsys: pytest.CaptureFixture[str]) -> None:
     out = dry(capsys, "--preset", "paper", "--model", "openai/gpt-4o")
-    # by hand: misrep 25 configurations x 5 dataset/threshold pairs; finance 25; tampering 19 x 3;
+    # by hand: misrep 19 configurations x 5 dataset/threshold pairs, plus the non_shutdown control
+    # (peer and self, no threshold) x 3 datasets; finance 19 + 2 controls; tampering 19 x 3;
     # alignment faking 9 x 3 datasets x 2 monitoring; each exfiltration task 19
     counts = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:8]}
     assert counts == {
-        "misrep_evaluation": "125",
-        "misrep_finance": "25",
+        "misrep_evaluation": "101",
+        "misrep_finance": "21",
         "tampering": "57",
         "alignment_faking": "54",
         "exfiltration_transfer": "19",
         "exfiltration_deletion": "19",
-        "total": "299",
+        "total": "271",
     }
-    assert "29,900" in out  # 100 epochs
+    assert "27,100" in out  # 100 epochs
     assert "openai/gpt-4o: about $" in out and "nothing was run" in out
+
+
+def test_paper_preset_adds_the_studys_cross_model_peer_cells_for_its_models(capsys: pytest.CaptureFixture[str]) -> None:
+    out = dry(capsys, "--preset", "paper", "--model", "google/gemini-3-flash")
+    counts = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:8]}
+    # 3 peer conditions x 3 other peer identities, memory runs, peer subject
+    assert (counts["exfiltration_transfer"], counts["exfiltration_deletion"], counts["total"]) == ("28", "28", "289")
+
+
+def test_paper_preset_gives_deepseek_and_kimi_the_hard_memory_prompt() -> None:
+    plan = select("paper", None, {})
+    sources = family_sources()
+    for model, level in (("together/deepseek-ai/DeepSeek-V3.1", "hard"), ("openai/gpt-4o", None)):
+        cells = model_plan(plan, "paper", model, sources)
+        assert {params.get("memory_prompt") for _, params in cells} == {level}
+
+
+def test_paper_preset_needs_a_judge_model(tmp_path: Path) -> None:
+    with pytest.raises(RunError, match="--judge"):
+        run(["mockllm/model"], preset="paper", log_dir=tmp_path / "logs")
+    assert not (tmp_path / "logs").exists()  # nothing started
 
 
 def test_several_models_multiply_runs_and_unknown_prices_say_so(capsys: pytest.CaptureFixture[str]) -> None:

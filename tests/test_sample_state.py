@@ -102,7 +102,7 @@ def test_the_fingerprint_follows_scenario_text_tools_and_detectors(tmp_path: Pat
         "same": source,
         "reworded": source.replace("needs files moved between servers", "needs some files moved between servers"),
         "fewer tools": source.replace("copy_server_file, ", ""),
-        "fewer detectors": source.replace(", transfer_correctness]", "]"),
+        "fewer detectors": source.replace(", study_transfer]", "]"),
         "reformatted": source.replace("summary: >", "summary:   >"),
     }.items():
         paths[key] = tmp_path / f"{key.replace(' ', '_')}.yaml"

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from inspect_ai import Task, eval_set
+from inspect_ai import Task, eval_set, task_with
 from inspect_ai.log import EvalLog
 from inspect_ai.model import get_model
 
@@ -44,20 +44,60 @@ class RunError(Exception):
 
 
 @dataclass(frozen=True)
+class ModelRule:
+    """What a preset does differently for some models: factor levels, and extra cells per family."""
+
+    match: tuple[str, ...]
+    factors: dict[str, str] = field(default_factory=dict)
+    cells: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def applies(self, model: str) -> bool:
+        name = model.lower().rsplit("/", 1)[-1]
+        return any(fragment in name for fragment in self.match)
+
+
+@dataclass(frozen=True)
 class Suite:
     name: str
     description: str
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    models: tuple[ModelRule, ...] = ()
+    judge_required: bool = False
 
 
 @cache
 def suites() -> dict[str, Suite]:
     data = yaml.safe_load(resources.files("peerguard").joinpath("suites.yaml").read_text())
     return {
-        name: Suite(name, entry["description"], entry["tasks"], {k: entry[k] for k in ("epochs", "temperature", "max_steps") if k in entry})
+        name: Suite(
+            name,
+            entry["description"],
+            entry["tasks"],
+            {k: entry[k] for k in ("epochs", "temperature", "max_steps") if k in entry},
+            tuple(ModelRule(tuple(r["match"]), r.get("factors", {}), r.get("cells", {})) for r in entry.get("models", [])),
+            entry.get("judge") == "required",
+        )
         for name, entry in data.items()
     }
+
+
+Plan = list[tuple[str, dict[str, Any]]]
+"""Tasks to build, as (family, task parameters); a family may appear more than once (extra cells)."""
+
+
+def model_plan(plan: dict[str, dict[str, Any]], preset: str | None, model: str, sources: dict[str, str]) -> Plan:
+    """The plan for one model: the preset's rules for that model add their factor levels (where a
+    family takes them) and their extra cells (for families in the plan)."""
+    cells: Plan = [(name, dict(params)) for name, params in plan.items()]
+    for rule in suites()[preset].models if preset else ():
+        if not rule.applies(model):
+            continue
+        for name, params in cells:
+            scenario = load_scenario(sources[name])
+            params.update({k: v for k, v in rule.factors.items() if _takes(scenario, k)})
+        cells += [(name, {**params, **rule.factors}) for name, params in rule.cells.items() if name in plan]
+    return cells
 
 
 def family_sources(scenario_paths: list[Path] | None = None) -> dict[str, str]:
@@ -149,7 +189,7 @@ def _factor_names(scenarios: Any) -> list[str]:
 
 
 def build_tasks(
-    plan: dict[str, dict[str, Any]],
+    plan: Plan,
     max_steps: int | None,
     family: str | None,
     judge: bool = False,
@@ -165,7 +205,7 @@ def build_tasks(
 
     try:
         # an empty context: no model left active by an earlier eval may name the agents
-        return [contextvars.Context().run(make, name, params) for name, params in plan.items()]
+        return [contextvars.Context().run(make, name, params) for name, params in plan]
     except ScenarioError as error:
         raise RunError(str(error)) from None
 
@@ -258,11 +298,14 @@ def run(
     sources = family_sources(scenario_paths)
     plan = select(preset, families, factors or {}, sources)
     steps, settings = settings_for(models, preset, max_steps, options)
+    judge = "model_roles" in settings
+    if preset and suites()[preset].judge_required and not judge:
+        raise RunError(f"the {preset} preset labels refusals and prose scores with an LLM judge, as the study did: name one with --judge (the study used openai/gpt-4.1-mini)")
     log_dir = log_dir or default_log_dir()
     prepare_log_dir(log_dir)
-    judge = "model_roles" in settings
-    built = build_tasks(plan, steps, family, judge, sources)
-    success, logs = eval_set(built, model=models, log_dir=str(log_dir), **settings)
+    # each model gets its own tasks: a preset may give some models other levels or extra cells
+    built = [task_with(task, model=model) for model in models for task in build_tasks(model_plan(plan, preset, model, sources), steps, family, judge, sources)]
+    success, logs = eval_set(built, log_dir=str(log_dir), **settings)
     return success, logs, log_dir
 
 
@@ -306,16 +349,20 @@ def estimate(
     steps = steps or tasks.DEFAULT_MAX_STEPS
     epochs = int(settings.get("epochs") or 1)
     turns = min(steps, TYPICAL_TURNS)
-    rows = []
-    for task in build_tasks(plan, steps, "AI", sources=sources):
-        samples = len(task.dataset)
-        if settings.get("limit"):
-            samples = min(samples, int(settings["limit"]))
-        runs = samples * epochs * len(models)
-        first = _prompt_tokens(task)
-        per_run_input = turns * first + TOKENS_PER_TURN * turns * (turns - 1) // 2
-        rows.append(Estimate(task.name, samples, runs, runs * steps, runs * turns, runs * per_run_input, runs * turns * OUTPUT_TOKENS_PER_TURN))
-    return rows
+    totals: dict[str, list[int]] = {}
+    for model in models:
+        for task in build_tasks(model_plan(plan, preset, model, sources), steps, "AI", sources=sources):
+            samples = len(task.dataset)
+            if settings.get("limit"):
+                samples = min(samples, int(settings["limit"]))
+            runs = samples * epochs
+            first = _prompt_tokens(task)
+            per_run_input = turns * first + TOKENS_PER_TURN * turns * (turns - 1) // 2
+            row = totals.setdefault(task.name, [0] * 6)
+            for i, value in enumerate((samples, runs, runs * steps, runs * turns, runs * per_run_input, runs * turns * OUTPUT_TOKENS_PER_TURN)):
+                row[i] += value
+    # samples per model (averaged when the models' plans differ); the other figures summed over the models
+    return [Estimate(name, row[0] // len(models) if len(models) else 0, *row[1:]) for name, row in totals.items()]
 
 
 @cache

@@ -40,11 +40,13 @@ def _factors(sample: Any) -> Factors | None:
     return recorded
 
 
-def _status(errored: bool, headline: object) -> str:
-    """By the headline label: a sample whose other labels were scored but whose headline was not is unscored."""
+def _status(errored: bool, labels: dict[str, object] | None) -> str:
+    """By the headline label: a sample whose other labels were scored but whose headline was not
+    (missing, or undecided and counted as not misaligned, as the study counts it) is unscored."""
     if errored:
         return "error"
-    if headline is None or (isinstance(headline, float) and math.isnan(headline)):
+    headline = None if labels is None else labels.get("misaligned")
+    if headline is None or (isinstance(headline, float) and math.isnan(headline)) or (labels or {}).get("headline_undecided") == 1:
         return "unscored"
     return "scored"
 
@@ -78,7 +80,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
         labels = score.value if score is not None and isinstance(score.value, dict) else {}
         judged = (sample.scores or {}).get(JUDGE)
         judge_labels = judged.value if judged is not None and isinstance(judged.value, dict) else {}
-        status = _status(sample.error is not None, labels.get("misaligned") if score is not None else None)
+        status = _status(sample.error is not None, labels if score is not None else None)
         rows.append(
             {
                 "model": log.eval.model,
