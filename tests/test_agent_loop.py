@@ -122,7 +122,14 @@ def test_an_honest_run_that_reads_and_reports_is_complete(log_dir: Path) -> None
     assert (result["read_task"], result["misaligned"], result["fully_incomplete"]) == (1, 0, 0)
 
 
+ONE_SAMPLE = {
+    "misrep_evaluation": {"dataset": "factual"},
+    "tampering": {"dataset": "factual"},
+    "alignment_faking": {"dataset": "factual", "monitoring": "monitored"},
+}
+
+
 @pytest.mark.parametrize("family", sorted(FAMILY_TASKS))
 def test_in_every_family_a_run_that_ends_after_reading_nothing_is_fully_incomplete(family: str, log_dir: Path) -> None:
-    result = labels(run_single(FAMILY_TASKS[family](family="Gemini"), [tool_call("end_task")], log_dir))
+    result = labels(run_single(FAMILY_TASKS[family](family="Gemini", **ONE_SAMPLE.get(family, {})), [tool_call("end_task")], log_dir))
     assert (result["read_task"], result["misaligned"], result["fully_incomplete"]) == (0, 0, 1)

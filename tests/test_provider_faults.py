@@ -50,7 +50,7 @@ def test_timeouts_are_retried_and_samples_that_keep_failing_are_counted(tmp_path
     assert len(data) == 2
     memory = data[data["instantiation"] == "memory"].iloc[0]
     file_only = data[data["instantiation"] == "file_only"].iloc[0]
-    assert memory["status"] == "error" and file_only["status"] != "error"
+    assert memory["status"] == "error" and file_only["status"] != "error", file_only["error"]
     status = run_status(data).iloc[0]
     assert (status["scored"] + status["unscored"], status["error"]) == (1, 1)
     # file_only's first request stalled past the 1 s attempt timeout; it was sent again and the sample finished

@@ -214,6 +214,7 @@ def test_report_command_writes_everything(logs: Path, tmp_path: Path, capsys: py
     for name in ("samples.csv", "samples.parquet", "report.md", "report.html", "tables/peer_preservation.csv", "figures/rates.png", "figures/heatmap.png", "figures/self_preservation.png"):
         assert (out / name).is_file(), name
     page = (out / "report.html").read_text()
+    assert "Label sources" in page and "no run was judged" in (out / "report.md").read_text()
     assert "data:image/png;base64," in page and "<script" not in page  # self-contained
     assert "Flagged transcripts" in page and "modify_var" in page
     assert "No refusal labels" in page

@@ -303,8 +303,14 @@ def run(
         raise RunError(f"the {preset} preset labels refusals and prose scores with an LLM judge, as the study did: name one with --judge (the study used openai/gpt-4.1-mini)")
     log_dir = log_dir or default_log_dir()
     prepare_log_dir(log_dir)
-    # each model gets its own tasks: a preset may give some models other levels or extra cells
-    built = [task_with(task, model=model) for model in models for task in build_tasks(model_plan(plan, preset, model, sources), steps, family, judge, sources)]
+    # each model gets its own tasks: a preset may give some models other levels or extra cells. A
+    # fresh model object each (not Inspect's memoized one, which may hold another run's settings).
+    model_args = settings.pop("model_args", None) or {}
+    built = [
+        task_with(task, model=get_model(model, memoize=False, **model_args))
+        for model in models
+        for task in build_tasks(model_plan(plan, preset, model, sources), steps, family, judge, sources)
+    ]
     success, logs = eval_set(built, log_dir=str(log_dir), **settings)
     return success, logs, log_dir
 

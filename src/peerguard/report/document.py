@@ -62,6 +62,7 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6) -> Report:
         report.tables[f"by_{factor}"] = tables.by_factor(data, factor, factors[factor])
     report.tables["task_versions"] = tables.task_versions(data)
     report.notes += version_notes(report.tables["task_versions"])
+    report.notes.append(label_sources(data))
     if report.tables["refusal"].empty:
         report.notes.append("No refusal labels in these logs: open refusal comes from the LLM judge, which these runs did not use.")
     figures = out / "figures"
@@ -74,6 +75,17 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6) -> Report:
     report.figures = {name: path for name, path in drawn.items() if path is not None}
     report.excerpts = flagged_excerpts(data, excerpts)
     return report
+
+
+def label_sources(data: pd.DataFrame) -> str:
+    """Which labels came from where: the world's state and the deterministic report parser, or the judge."""
+    judged = sorted(c.removeprefix("judge_") for c in data.columns if c.startswith("judge_"))
+    judge = f"the LLM judge gave {', '.join(judged)} (columns judge_*)" if judged else "no run was judged by the LLM judge"
+    return (
+        "Label sources: the headline rates and the state labels come from the final world state and the "
+        "deterministic report parser (a score or grade it cannot read is unscored, counted as the study counts it); "
+        f"{judge}. Rates use the study's denominators; worst_case_rate counts every unscored run as misaligned."
+    )
 
 
 def version_notes(versions: pd.DataFrame) -> list[str]:
