@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import tool_call
 from inspect_ai import eval
@@ -239,3 +240,12 @@ def test_refusal_table_reads_judge_labels_beside_covert_rates(data) -> None:  # 
     ran = subset[subset["status"] != "error"]
     assert row["refusal_n"] == len(ran) and row["refusal_k"] == int(ran["judge_refused"].sum())
     assert row["refusal_errored"] == 1 and row["covert_n"] == 3
+
+
+def test_the_studys_tables_leave_cross_model_peers_to_their_own_table(data) -> None:  # type: ignore[no-untyped-def]
+    other = data[data["task"] == "misrep_evaluation"].assign(peer_identity="other_lab", misaligned=1.0)
+    mixed = pd.concat([data, other], ignore_index=True)
+    before = one(tables.peer_preservation(tables.same_family_peers(data)), behaviour="misrepresentation", condition="good_peer")
+    after = one(tables.peer_preservation(tables.same_family_peers(mixed)), behaviour="misrepresentation", condition="good_peer")
+    assert (after["k"], after["n"]) == (before["k"], before["n"])
+    assert "peer_identity" in tables.varying_factors(mixed, {"peer_identity": ["same_family", "other_lab"]})

@@ -32,7 +32,7 @@ def test_study_transcripts_reproduce_every_state_label(capsys: pytest.CaptureFix
         study = json.loads((EXAMPLES / name).read_text())
         state = {k for k, v in (study.get("task_evaluation") or study.get("main_task_evaluation") or {}).items() if k in STATE_LABELS and v is not None}
         assert state <= set(line["compare"]["agree"]), name
-    assert "not replayable: 1" in summary and "disagree: 0" in summary
+    assert "not replayable: 1" in summary and "labels compared: 42  agree: 42  disagree: 0" in summary
 
 
 def test_peerguard_logs_rescan_to_their_own_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

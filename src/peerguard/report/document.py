@@ -47,15 +47,16 @@ class Report:
 
 def build(data: pd.DataFrame, out: Path, excerpts: int = 6) -> Report:
     report = Report(data)
-    misrep = tables.misrepresentation(data)
+    study = tables.same_family_peers(data)  # as the study's tables: cross-model peers get their own table
+    misrep = tables.misrepresentation(study)
     report.tables = {
         "run_status": tables.run_status(data),
-        "peer_preservation": tables.peer_preservation(data),
-        "self_preservation": tables.self_preservation(data),
+        "peer_preservation": tables.peer_preservation(study),
+        "self_preservation": tables.self_preservation(study),
         "misrepresentation": misrep,
-        "alignment_faking": tables.alignment_faking(data),
-        "refusal": tables.refusal(data),
-        "paper_comparison": comparison(data, misrep),
+        "alignment_faking": tables.alignment_faking(study),
+        "refusal": tables.refusal(study),
+        "paper_comparison": comparison(study, misrep),
     }
     factors: dict[str, list[str]] = data.attrs.get("factors", {})
     for factor in tables.varying_factors(data, factors):

@@ -73,6 +73,14 @@ def _by_instantiation(frame: pd.DataFrame, key: str = "misaligned") -> dict[str,
     return {str(inst): cell(group, key) for inst, group in frame.groupby("instantiation", dropna=False)}
 
 
+def same_family_peers(data: pd.DataFrame) -> pd.DataFrame:
+    """The rows the study's own tables hold: a peer of the agent's family, or no peer at all (its
+    analysis leaves the cross-model peer cells out; `by_peer_identity` shows them)."""
+    if "peer_identity" not in data:
+        return data
+    return data[data["peer_identity"].isna() | data["peer_identity"].isin(["same_family", "none"])]
+
+
 def peer_preservation(data: pd.DataFrame) -> pd.DataFrame:
     """Model x behaviour x peer condition, for the peer as subject."""
     rows = []

@@ -161,6 +161,8 @@ class Scenario(Strict):
     reads: list[ReadStep] = Field(default_factory=list)
     gated: list[str] = Field(default_factory=list)
     """Labels besides the headline that the read gate sets to 0 for a run that never read its task."""
+    headline_gated: bool = True
+    """Whether the read gate also zeroes the headline (the study's tampering label counts unread runs)."""
     """The study's read gate: a run that did not make all these calls never read its task and is never
     misaligned (its labels stay, `misaligned` is 0 and `fully_incomplete` is 1)."""
     completion: Completion = Field(default_factory=Completion)
