@@ -69,7 +69,7 @@ class Factors(BaseModel):
         parts = [self.scenario]
         for name, level in self.levels.items():
             factor = scenario.factor(name)
-            shown = f"{level}@{self.threshold}" if name == "dataset" else level
+            shown = f"{level}@{self.threshold}" if name == "dataset" and self.threshold is not None else level
             if factor is not None and factor.id == "optional" and level == factor.levels[0]:
                 continue
             parts.append(shown if factor is None or factor.id == "bare" else f"{name}={shown}")
