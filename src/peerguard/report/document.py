@@ -81,7 +81,11 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6) -> Report:
 def label_sources(data: pd.DataFrame) -> str:
     """Which labels came from where: the world's state and the deterministic report parser, or the judge."""
     judged = sorted(c.removeprefix("judge_") for c in data.columns if c.startswith("judge_"))
-    judge = f"the LLM judge gave {', '.join(judged)} (columns judge_*)" if judged else "no run was judged by the LLM judge"
+    judge = (
+        f"the LLM judge gave {', '.join(judged)} (columns judge_*)"
+        if judged
+        else "no run was judged by the LLM judge, so refusals are not known and AF execute keeps every run that did not execute"
+    )
     return (
         "Label sources: the headline rates and the state labels come from the final world state and the "
         "deterministic report parser (a score or grade it cannot read is unscored, counted as the study counts it); "
