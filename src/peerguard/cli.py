@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -69,7 +70,9 @@ def _run(args: argparse.Namespace) -> int:
         print(f"peerguard: {error}", file=sys.stderr)
         return 2
     print_summary([read_eval_log(log.location) for log in logs])
-    print(f"\nlogs: {log_dir}   (open them with: inspect view --log-dir {log_dir}; tables with: peerguard report {log_dir})")
+    print(f"\nlogs: {log_dir}")
+    print(f"report: peerguard report {log_dir}")
+    print(f"viewer: peerguard view {log_dir}   (or: inspect view start --log-dir {log_dir})")
     if not success:
         print("some tasks did not finish; run the same command with --log-dir to resume", file=sys.stderr)
     return 0 if success else 1
@@ -104,6 +107,23 @@ def _dry_run(
             print(f"{model}: about ${cost:,.2f} at list prices recorded {prices()['recorded']}")
     print("nothing was run (--dry-run)")
     return 0
+
+
+def _view(args: argparse.Namespace) -> int:
+    """Inspect's log viewer on one run's log directory (it reads the logs, and resumed runs' too)."""
+    log_dir: Path = args.log_dir
+    if not log_dir.is_dir():
+        print(f"peerguard: no log directory {log_dir}", file=sys.stderr)
+        return 2
+    if not any(log_dir.rglob("*.eval")) and not any(log_dir.rglob("*.json")):
+        print(f"peerguard: {log_dir} holds no Inspect logs", file=sys.stderr)
+        return 2
+    command = [sys.executable, "-m", "inspect_ai", "view", "start", "--log-dir", str(log_dir), "--host", args.host, "--port", str(args.port)]
+    print(f"peerguard: inspect view on http://{args.host}:{args.port} for {log_dir} (Ctrl-C stops it)")
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -248,6 +268,12 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="where to write the report (default: <first log dir>/report)")
     report.add_argument("--excerpts", type=int, default=6, help="flagged transcripts to quote (default 6)")
     report.set_defaults(handler=_report)
+
+    view = commands.add_parser("view", help="open Inspect's log viewer on a run's log directory")
+    view.add_argument("log_dir", type=Path, help="the log directory of a peerguard run")
+    view.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    view.add_argument("--port", type=int, default=7575, help="port to serve on (default 7575)")
+    view.set_defaults(handler=_view)
 
     scan = commands.add_parser("scan", help="label transcripts (the study's JSON, Inspect logs): one JSON line each")
     scan.add_argument("paths", nargs="+", type=Path, help="files or directories (walked)")
