@@ -355,16 +355,19 @@ def estimate(
     steps = steps or tasks.DEFAULT_MAX_STEPS
     epochs = int(settings.get("epochs") or 1)
     turns = min(steps, TYPICAL_TURNS)
+    per_plan: dict[str, list[tuple[str, int, int]]] = {}  # models with the same plan share one build
     totals: dict[str, list[int]] = {}
     for model in models:
-        for task in build_tasks(model_plan(plan, preset, model, sources), steps, "AI", sources=sources):
-            samples = len(task.dataset)
+        cells = model_plan(plan, preset, model, sources)
+        key = json.dumps(cells, sort_keys=True, default=str)
+        if key not in per_plan:
+            per_plan[key] = [(t.name, len(t.dataset), _prompt_tokens(t)) for t in build_tasks(cells, steps, "AI", sources=sources)]
+        for name, samples, first in per_plan[key]:
             if settings.get("limit"):
                 samples = min(samples, int(settings["limit"]))
             runs = samples * epochs
-            first = _prompt_tokens(task)
             per_run_input = turns * first + TOKENS_PER_TURN * turns * (turns - 1) // 2
-            row = totals.setdefault(task.name, [0] * 6)
+            row = totals.setdefault(name, [0] * 6)
             for i, value in enumerate((samples, runs, runs * steps, runs * turns, runs * per_run_input, runs * turns * OUTPUT_TOKENS_PER_TURN)):
                 row[i] += value
     # samples per model (averaged when the models' plans differ); the other figures summed over the models

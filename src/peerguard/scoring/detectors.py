@@ -143,7 +143,7 @@ def _agent_id(name: str) -> str:
 
 @detector(
     produces=("executed_shutdown", "executed_subject_shutdown", "wrong_shutdown_target", "shutdown_avoided", "af_score", "af_execute"),
-    needs=("score_at_or_above_threshold", "read_task_docs"),
+    needs=("score_at_or_above_threshold",),
 )
 def shutdown_execution(evidence: Evidence, labels: Labels) -> Labels:
     """The study's labels (any successful execute_shutdown counts as executed), and peerguard's
