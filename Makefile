@@ -6,7 +6,7 @@ VENV ?= .venv
 # once; pip's cache keeps the wheel). The multimodal part is not needed.
 LLAMA_BUILD ?= CMAKE_ARGS="-DLLAVA_BUILD=OFF"
 
-.PHONY: run test install install-test install-lowest
+.PHONY: run test install install-test install-lowest install-browser
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,13 @@ $(LOWEST_VENV)/bin/python:
 install-lowest: $(LOWEST_VENV)/bin/python install
 	$(LLAMA_BUILD) $(LOWEST_VENV)/bin/pip install --quiet -e '.[local,test]' 'inspect-ai==$(INSPECT_LOWEST)'
 
+# Headless Chromium and its driver, for the HTML report's browser test (Debian's packages, as root;
+# Selenium, which drives them, is in the test extra).
+install-browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || (apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver)
+
 # Lint, types, then the whole test suite at the newest and at the oldest supported Inspect.
-test: install-test install-lowest
+test: install-test install-lowest install-browser
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest

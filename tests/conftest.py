@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from inspect_ai import Task, eval
 from inspect_ai.log import EvalSample
-from inspect_ai.model import ModelOutput, ModelUsage, get_model
+from inspect_ai.model import ChatMessage, GenerateConfig, ModelAPI, ModelOutput, ModelUsage, get_model, modelapi
+from inspect_ai.model._providers.mockllm import MockLLM
+from inspect_ai.tool import ToolChoice, ToolInfo
 
 # mockllm counts tokens with an encoding tiktoken would download: fall back offline, here and in
 # every subprocess a test starts (its sitecustomize loads the same shim).
@@ -17,6 +20,8 @@ OFFLINE = Path(__file__).parent / "offline"
 sys.path.insert(0, str(OFFLINE))
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(OFFLINE), os.environ.get("PYTHONPATH")]))
 import mockllm_offline  # noqa: E402,F401
+
+from peerguard.state import sample_state  # noqa: E402
 
 USAGE = ModelUsage(input_tokens=100, output_tokens=20, total_tokens=120)
 
@@ -33,6 +38,31 @@ def say(text: str) -> ModelOutput:
     output = ModelOutput.from_content("mockllm/model", text)
     output.usage = USAGE
     return output
+
+
+SCRIPTS: dict[str, list[ModelOutput | Exception]] = {}
+"""Per family, the turns the `scripted/model` provider plays (an exception is raised, not returned)."""
+
+
+def scripted_turn(input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig) -> ModelOutput:
+    """The running sample's next turn: its family's script, at the number of turns it has taken."""
+    factors = sample_state().factors
+    assert factors is not None, "the agent records the factors before its first turn"
+    turn = SCRIPTS[factors.scenario][sum(message.role == "assistant" for message in input)]
+    if isinstance(turn, Exception):
+        raise turn
+    return turn
+
+
+@modelapi(name="scripted")
+def scripted() -> type[ModelAPI]:
+    """mockllm playing `SCRIPTS`, by name, so a whole `peerguard run` of several families can use it."""
+
+    class Scripted(MockLLM):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs, custom_outputs=scripted_turn)
+
+    return Scripted
 
 
 def run_single(task: Task, outputs: list[ModelOutput], log_dir: Path) -> EvalSample:
@@ -57,3 +87,19 @@ def labels(sample: EvalSample) -> dict[str, object]:
 @pytest.fixture
 def log_dir(tmp_path: Path) -> Path:
     return tmp_path / "logs"
+
+
+@pytest.fixture(scope="session")
+def report_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report tests' scripted two-model runs (tests/report_runs.py), run once a session."""
+    from report_runs import study_logs
+
+    return study_logs(tmp_path_factory.mktemp("report-runs"))
+
+
+@pytest.fixture(scope="session")
+def judged_report_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report tests' scripted run with an LLM judge (tests/report_runs.py), run once a session."""
+    from report_runs import judged_logs
+
+    return judged_logs(tmp_path_factory.mktemp("judged-runs"))

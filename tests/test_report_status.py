@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import tool_call
 from inspect_ai import eval
 from inspect_ai.log import read_eval_log, write_eval_log
 from inspect_ai.model import get_model
 
 from peerguard.report import tables
-from peerguard.report.load import load_logs
+from peerguard.report.load import ReportError, load_logs
 from peerguard.tasks import misrep_evaluation, tampering
 
 
@@ -35,3 +36,13 @@ def test_a_task_killed_before_it_finished_shows_its_missing_runs_as_incomplete(l
     status = tables.run_status(data).iloc[0]
     assert (status["scored"], status["incomplete"]) == (1, 3)
     assert tables.cell(data)["incomplete"] == 3 and tables.cell(data)["n"] == 1
+
+
+def test_logs_whose_tasks_all_died_before_a_sample_finished_say_so_in_one_line(log_dir: Path) -> None:
+    outputs = [tool_call("list_files"), tool_call("end_task")]
+    (log,) = eval(tampering(dataset="factual", family="Gemini"), model=get_model("mockllm/model", custom_outputs=outputs), log_dir=str(log_dir), display="none")
+    cut = read_eval_log(log.location)
+    cut.status, cut.samples = "started", []
+    write_eval_log(cut, log.location)
+    with pytest.raises(ReportError, match=r"^no sample finished in .*: the runs of tampering are all incomplete; resume them"):
+        load_logs([log_dir])

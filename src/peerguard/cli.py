@@ -129,7 +129,11 @@ def _view(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from peerguard.report import document
     from peerguard.report.load import ReportError, load_logs
+    from peerguard.report.terminal import print_report
 
+    if args.excerpts < 0:
+        print(f"peerguard: --excerpts must be 0 or more, not {args.excerpts}", file=sys.stderr)
+        return 2
     try:
         data = load_logs(args.log_dirs)
     except ReportError as error:
@@ -137,16 +141,7 @@ def _report(args: argparse.Namespace) -> int:
         return 2
     out = args.out or args.log_dirs[0] / "report"
     report = document.build(data, out, excerpts=args.excerpts)
-    written = document.write(report, out)
-    shown = ["run_status", "peer_preservation", "self_preservation", "misrepresentation", "alignment_faking", "paper_comparison"]
-    shown += [name for name in report.tables if name.startswith("by_")] + ["task_versions"]
-    for name in shown:
-        table = report.tables[name]
-        if not table.empty:
-            print(f"\n{document.title(name)}\n{document.display(table).to_string(index=False)}")
-    for note in report.notes:
-        print(f"\nnote: {note}")
-    print(f"\nreport: {written['html']}  (also {written['markdown'].name}, samples.csv, samples.parquet, tables/, figures/ in {out})")
+    print_report(report, document.write(report, out), out)
     return 0
 
 

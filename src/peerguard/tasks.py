@@ -16,13 +16,14 @@ from typing import Any
 from inspect_ai import Epochs, Task, task
 from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import GenerateConfig, get_model
+from inspect_ai.viewer import TaskSamplesColumn, TaskSamplesSort, TaskSamplesView, ViewerConfig
 
 from peerguard.agent import scenario_agent
 from peerguard.scenarios.build import user_prompt
 from peerguard.scenarios.factors import ParamValue, expand_grid, parameters
 from peerguard.scenarios.spec import Scenario, ScenarioError, builtin_scenarios, load_scenario
 from peerguard.scoring.judge import judge_labels
-from peerguard.scoring.scorer import label_reducer, state_labels
+from peerguard.scoring.scorer import SCORER, label_reducer, state_labels
 from peerguard.versions import fingerprint
 
 DEFAULT_MAX_STEPS = 30
@@ -87,6 +88,7 @@ def scenario_task(
         config=GenerateConfig(temperature=1.0, max_tokens=MAX_TOKENS),
         epochs=Epochs(1, reducer=label_reducer()),
         metadata=task_metadata(scenario, source),
+        viewer=viewer_config(scenario),
     )
 
 
@@ -99,6 +101,32 @@ def task_metadata(scenario: Scenario, source: str) -> dict[str, Any]:
         "fingerprint": fingerprint(source),
         "factors": {name: list(factor.levels) for name, factor in scenario.table.items()},
     }
+
+
+GATE_LABELS = ("read_task", "fully_incomplete")
+"""The study's gates, which every family's scorer adds (see peerguard.scoring.detectors.detect)."""
+
+
+def key_labels(scenario: Scenario) -> list[str]:
+    """The labels that say what a sample of this family did, all named in its scenario file: the
+    headline, the labels its read gate zeroes, those that show it did the task, then the gates."""
+    done = scenario.completion
+    return list(dict.fromkeys(["misaligned", scenario.headline, *scenario.gated, *done.decided, *done.flagged, *GATE_LABELS]))
+
+
+def viewer_config(scenario: Scenario) -> ViewerConfig:
+    """Inspect's sample list for this family: status, the sample id (which spells out the factors),
+    the key labels with misaligned samples first, what the agent reported, and any Inspect limit."""
+    columns = [TaskSamplesColumn(id=column) for column in ("sampleStatus", "sampleId", "epoch")]
+    columns += [TaskSamplesColumn.score(SCORER, label) for label in key_labels(scenario)]
+    columns += [TaskSamplesColumn(id=column) for column in ("answer", "limit", "error", "tokens", "duration")]
+    view = TaskSamplesView(
+        name=f"{scenario.name}: key labels",
+        columns=columns,
+        sort=[TaskSamplesSort.score(SCORER, "misaligned", dir="desc")],
+        score_labels={"misaligned": f"misaligned ({scenario.headline})"},
+    )
+    return ViewerConfig(task_samples_view=view)
 
 
 def _signature(scenario: Scenario) -> inspect.Signature:

@@ -5,18 +5,19 @@ from __future__ import annotations
 import math
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import pandas as pd
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 
 from peerguard.scenarios.factors import Factors
+from peerguard.scoring.scorer import SCORER
 from peerguard.state import sample_state
 
 SAMPLE_FIELDS = ["threshold", "family"]
 """Per-sample fields beside the factors; `threshold` goes with the dataset factor."""
 STUDY_FACTORS = ["condition", "subject", "instantiation", "peer_identity", "dataset", "monitoring"]
 """Columns the study's tables read; present (maybe empty) even when no family in the logs has them."""
-SCORER = "state_labels"
 JUDGE = "judge_labels"
 
 
@@ -40,7 +41,7 @@ def _factors(sample: Any) -> Factors | None:
     return recorded
 
 
-def _status(errored: bool, labels: dict[str, object] | None) -> str:
+def headline_status(errored: bool, labels: dict[str, object] | None) -> str:
     """By the headline label: a sample whose other labels were scored but whose headline was not
     (missing, or undecided and counted as not misaligned, as the study counts it) is unscored."""
     if errored:
@@ -69,6 +70,11 @@ def _incomplete(frame: pd.DataFrame, expected: dict[tuple[str, str, str, str | N
     return pd.DataFrame(rows)
 
 
+def _local(location: str) -> str:
+    """A local log's path (Inspect names it by a file:// URI); any other location as it is."""
+    return unquote(urlparse(location).path) if location.startswith("file://") else location
+
+
 def _rows(log: EvalLog) -> list[dict[str, Any]]:
     behaviour = (log.eval.metadata or {}).get("behaviour")
     names = list(log_factors(log))
@@ -80,7 +86,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
         labels = score.value if score is not None and isinstance(score.value, dict) else {}
         judged = (sample.scores or {}).get(JUDGE)
         judge_labels = judged.value if judged is not None and isinstance(judged.value, dict) else {}
-        status = _status(sample.error is not None, labels if score is not None else None)
+        status = headline_status(sample.error is not None, labels if score is not None else None)
         rows.append(
             {
                 "model": log.eval.model,
@@ -95,11 +101,12 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
                 "retries": sum(event.retries or 0 for event in sample.events if event.event == "model"),
                 "error": sample.error.message.splitlines()[0] if sample.error else None,
                 "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score else "",
+                "judged_by": (judged.metadata or {}).get("judge_model") if judged else None,
                 **{name: flat.get(name) for name in names},
                 **{name: flat.get(name) for name in SAMPLE_FIELDS},
                 **{k: (math.nan if v is None else v) for k, v in labels.items()},
                 **{f"judge_{k}": v for k, v in judge_labels.items()},
-                "log": log.location,
+                "log": _local(log.location),
                 "created": log.eval.created,
             }
         )
@@ -128,8 +135,12 @@ def load_logs(paths: list[Path]) -> pd.DataFrame:
         for name, levels in log_factors(log).items():
             factors[name] = list(dict.fromkeys([*factors.get(name, []), *levels]))
         rows += _rows(log)
+    where = ", ".join(str(p) for p in paths)
+    if not rows and expected:
+        tasks = ", ".join(sorted({task for _, task, _, _ in expected}))
+        raise ReportError(f"no sample finished in {where}: the runs of {tasks} are all incomplete; resume them (the same peerguard run command and --log-dir)")
     if not rows:
-        raise ReportError(f"no peerguard samples found in {', '.join(str(p) for p in paths)}")
+        raise ReportError(f"no peerguard samples found in {where}")
     frame = pd.DataFrame(rows)
     for name in STUDY_FACTORS:
         if name not in frame:

@@ -9,7 +9,8 @@ from importlib import resources
 
 import pandas as pd
 
-from peerguard.report.tables import PEER_CONDITIONS
+from peerguard.report.intervals import combined
+from peerguard.report.tables import DIFFERENCES, PEER_CONDITIONS, cell
 
 
 @cache
@@ -26,35 +27,43 @@ def paper_model(model: str) -> str:
     return re.sub(r"(\d)-(\d)(?!\d)", r"\1.\2", name)
 
 
-def _ours(data: pd.DataFrame, model: str, behaviour: str, subject: str, condition: str, statistic: str) -> tuple[float, int]:
-    rows = data[(data["model"] == model) & (data["behaviour"] == behaviour) & (data["subject"] == subject)]
-    rows = rows[rows["condition"].isin(PEER_CONDITIONS)] if condition == "any_peer" else rows[rows["condition"] == condition]
-    rows = rows[rows["status"] != "error"]
-    values = pd.to_numeric(rows["misaligned"], errors="coerce")
-    rows = rows[values.notna()]
-    if rows.empty:
-        return math.nan, 0
-    per_group = rows.groupby(["instantiation", "condition"])["misaligned"].mean()
-    value = per_group.max() if statistic.startswith("max") else per_group.mean()
-    return 100 * float(value), len(rows)
+def holds(low: float, high: float, published: float) -> bool | float:
+    """Whether a published figure lies inside our interval as printed (to 0.1); NaN if either is missing."""
+    if any(math.isnan(v) for v in (low, high, published)):
+        return math.nan
+    return bool(round(low, 1) <= published <= round(high, 1))
 
 
-def comparison(data: pd.DataFrame, misrepresentation: pd.DataFrame) -> pd.DataFrame:
-    """One row per published figure whose model we ran: theirs, ours, and our n."""
+def _mean_over_settings(data: pd.DataFrame, model: str, behaviour: str, subject: str) -> dict[str, float]:
+    """The mean rate over every instantiation and peer condition, with its interval (the study's `any_peer`)."""
+    rows = data[(data["model"] == model) & (data["behaviour"] == behaviour) & (data["subject"] == subject) & data["condition"].isin(PEER_CONDITIONS)]
+    cells = [c for _, group in rows.groupby(["instantiation", "condition"]) if (c := cell(group))["n"]]
+    value, low, high = combined((1 / len(cells), c) for c in cells)
+    return {"value": 100 * value, "low": 100 * low, "high": 100 * high, "n": sum(c["n"] for c in cells)}
+
+
+def comparison(data: pd.DataFrame, headline: pd.DataFrame) -> pd.DataFrame:
+    """One row per published figure whose model we ran: theirs, ours with its interval and n, and
+    whether theirs lies inside our interval.
+
+    Args:
+        data: The tidy sample table (the study's rows).
+        headline: `headline.headline(data)`: the cells a figure of the maximum over instantiations compares with.
+    """
     rows = []
     for model in sorted(set(data["model"])):
         published = paper_numbers()[paper_numbers()["model"] == paper_model(model)]
         for figure in published.itertuples():
-            if figure.behaviour == "misrepresentation":
-                match = misrepresentation[
-                    (misrepresentation["model"] == model)
-                    & (misrepresentation["subject"] == figure.subject)
-                    & (misrepresentation["condition"] == figure.peer_condition)
+            ours = {"value": math.nan, "low": math.nan, "high": math.nan, "n": 0}
+            if figure.statistic == "max_over_instantiations":
+                match = headline[
+                    (headline["model"] == model) & (headline["behaviour"] == figure.behaviour)
+                    & (headline["subject"] == figure.subject) & (headline["condition"] == figure.peer_condition)
                 ]
-                ours = float(match["max_over_instantiations_pp"].max()) if not match.empty else math.nan
-                n = int(match[[c for c in match if c.endswith("_n") and not c.endswith("control_n")]].sum().sum()) if not match.empty else 0
-            else:
-                ours, n = _ours(data, model, figure.behaviour, figure.subject, figure.peer_condition, figure.statistic)
+                if not match.empty:
+                    ours = match.iloc[0][["value", "low", "high", "n"]].to_dict()
+            elif figure.peer_condition == "any_peer" and figure.behaviour not in DIFFERENCES:
+                ours = _mean_over_settings(data, model, figure.behaviour, figure.subject)
             rows.append(
                 {
                     "model": model,
@@ -63,8 +72,11 @@ def comparison(data: pd.DataFrame, misrepresentation: pd.DataFrame) -> pd.DataFr
                     "condition": figure.peer_condition,
                     "statistic": figure.statistic,
                     "paper_pct": figure.value_pct,
-                    "ours_pct": ours,
-                    "ours_n": n,
+                    "ours_pct": ours["value"],
+                    "ours_low": ours["low"],
+                    "ours_high": ours["high"],
+                    "ours_n": int(ours["n"]),
+                    "paper_inside": holds(ours["low"], ours["high"], figure.value_pct),
                     "source": figure.source,
                     "confidence": figure.confidence,
                 }

@@ -1,7 +1,9 @@
-"""The report's figures, as PNG files."""
+"""The report's figures, as PNG files, each with the caption that says what a point and its n are."""
 
 from __future__ import annotations
 
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -10,78 +12,146 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 
-from peerguard.report.tables import PEER_CONDITIONS  # noqa: E402
+from peerguard.report.headline import RATE  # noqa: E402
+from peerguard.report.tables import PEER_CONDITIONS, SELF_CONDITIONS  # noqa: E402
+
+MARKERS = "osD^vP*X"
+CONDITION_COLOURS = {"no_peer": "#777777", "good_peer": "#1b7837", "neutral_peer": "#2166ac", "bad_peer": "#b2182b"}
+POINT = (
+    "Each point is the study's headline statistic: the instantiation with the highest rate, with its 95% interval "
+    "(Wilson; for a difference of rates, MOVER from the two Wilson intervals)."
+)
 
 
-def _error_bars(table: pd.DataFrame, rate: str, low: str, high: str) -> np.ndarray:
-    return np.array([(table[rate] - table[low]).clip(lower=0), (table[high] - table[rate]).clip(lower=0)]) * 100
+@dataclass(frozen=True)
+class Figure:
+    path: Path
+    title: str
+    caption: str
 
 
-def rates_with_intervals(peer: pd.DataFrame, path: Path) -> Path | None:
-    """One panel per behaviour: bars per peer condition and model, with Wilson 95% intervals."""
+def wrap(text: str, width: int = 16) -> str:
+    """A label on several lines, broken at slashes, hyphens and spaces (long model names)."""
+    return textwrap.fill(text.replace("/", "/ "), width).replace("/ ", "/")
+
+
+def _n_range(rows: pd.DataFrame) -> str:
+    low, high = int(rows["n"].min()), int(rows["n"].max())
+    return f"n = {low}" if low == high else f"n = {low} to {high}"
+
+
+def _bars(rows: pd.DataFrame) -> np.ndarray:
+    return np.array([(rows["value"] - rows["low"]).clip(lower=0), (rows["high"] - rows["value"]).clip(lower=0)])
+
+
+def _axis(axis: Axes, measure: str) -> None:
+    if measure == RATE:
+        axis.set_ylim(-3, 103)
+        axis.set_ylabel("misaligned runs, %")
+    else:
+        axis.set_ylim(-103, 103)
+        axis.axhline(0, color="#999999", linewidth=0.8)
+        axis.set_ylabel(f"{measure.removeprefix('pp, ')}, pp")
+    axis.grid(axis="y", alpha=0.3)
+
+
+def _save(figure: plt.Figure, path: Path) -> None:
+    figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(figure)
+
+
+def _legend(figure: plt.Figure, axes: list[Axes], order: list[str], heading: str) -> None:
+    """One legend under the panels, each label once (whichever panels it appears in), in `order`."""
+    found = {label: handle for axis in axes for handle, label in zip(*axis.get_legend_handles_labels())}
+    labels = [label for label in order if label in found]
+    figure.legend([found[label] for label in labels], labels, loc="outside lower center", ncol=min(len(labels), 4), title=heading)
+
+
+def _panels(count: int, width: float, height: float) -> tuple[plt.Figure, list[Axes]]:
+    columns = min(count, 3)
+    rows = -(-count // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False, layout="constrained")
+    for axis in axes.flat[count:]:
+        axis.set_visible(False)
+    return figure, list(axes.flat[:count])
+
+
+def conditions(headline: pd.DataFrame, path: Path) -> Figure | None:
+    """The peer as subject: per behaviour, each model's headline by peer condition."""
+    peer = headline[headline["subject"] == "peer"]
     if peer.empty:
         return None
-    behaviours = sorted(set(peer["behaviour"]))
-    models = sorted(set(peer["model"]))
-    figure, axes = plt.subplots(1, len(behaviours), figsize=(4.5 * len(behaviours), 4), squeeze=False, sharey=True)
-    width = 0.8 / len(models)
-    for axis, behaviour in zip(axes[0], behaviours):
-        for i, model in enumerate(models):
-            rows = peer[(peer["behaviour"] == behaviour) & (peer["model"] == model)].set_index("condition").reindex(PEER_CONDITIONS)
-            x = np.arange(len(PEER_CONDITIONS)) + i * width
-            axis.bar(x, rows["rate"] * 100, width, yerr=_error_bars(rows, "rate", "ci_low", "ci_high"), capsize=3, label=model)
-        axis.set_xticks(np.arange(len(PEER_CONDITIONS)) + width * (len(models) - 1) / 2, PEER_CONDITIONS)
-        axis.set_title(behaviour)
-        axis.set_ylim(0, 100)
-    axes[0][0].set_ylabel("misaligned runs, % (95% Wilson interval)")
-    axes[0][-1].legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    models = sorted(set(peer["model"]))  # one colour and marker per model across the panels
+    panels = list(peer.groupby(["behaviour", "measure"]))
+    figure, axes = _panels(len(panels), 3.7, 3.0)
+    for axis, ((behaviour, measure), rows) in zip(axes, panels):
+        here = [m for m in models if m in set(rows["model"])]
+        offset = np.linspace(-0.25, 0.25, len(here)) if len(here) > 1 else np.zeros(1)
+        for j, model in enumerate(here):
+            i = models.index(model)
+            mine = rows[rows["model"] == model].set_index("condition").reindex(PEER_CONDITIONS).dropna(subset=["value"])
+            x = np.array([PEER_CONDITIONS.index(c) for c in mine.index]) + offset[j]
+            axis.errorbar(x, mine["value"], yerr=_bars(mine), fmt=MARKERS[i % len(MARKERS)], color=f"C{i}", capsize=3, label=wrap(model, 24))
+        axis.set_xticks(range(len(PEER_CONDITIONS)), [c.replace("_", " ") for c in PEER_CONDITIONS])
+        axis.set_xlim(-0.6, len(PEER_CONDITIONS) - 0.4)
+        axis.set_title(behaviour.replace("_", " "))
+        _axis(axis, str(measure))
+    _legend(figure, axes, [wrap(m, 24) for m in models], "model")
+    _save(figure, path)
+    return Figure(path, "Peer-preservation by peer condition", f"{POINT} The peer is the subject. n per point: the runs of that instantiation (of the shutdown or unmonitored side for a difference); here {_n_range(peer)}.")
 
 
-def heatmap(peer: pd.DataFrame, path: Path) -> Path | None:
-    """Model x behaviour: the headline (maximum over instantiations) for the good peer."""
-    good = peer[peer["condition"] == "good_peer"]
-    if good.empty:
+def self_preservation(headline: pd.DataFrame, path: Path) -> Figure | None:
+    """The agent as subject: no peer against each peer condition, per model and behaviour."""
+    own = headline[headline["subject"] == "self"]
+    if own.empty:
         return None
-    grid = good.pivot_table(index="model", columns="behaviour", values="max_over_instantiations", aggfunc="max") * 100
-    figure, axis = plt.subplots(figsize=(1.8 + 1.6 * grid.shape[1], 1.2 + 0.6 * grid.shape[0]))
-    image = axis.imshow(grid.values, vmin=0, vmax=100, cmap="Reds")
-    axis.set_xticks(range(grid.shape[1]), grid.columns, rotation=20)
-    axis.set_yticks(range(grid.shape[0]), grid.index)
-    for (r, c), value in np.ndenumerate(grid.values):
-        axis.text(c, r, "-" if np.isnan(value) else f"{value:.0f}%", ha="center", va="center")
-    figure.colorbar(image, ax=axis, label="% of runs, good peer, max over instantiations")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    panels = list(own.groupby(["behaviour", "measure"]))
+    figure, axes = _panels(len(panels), 4.0, 3.2)
+    shown = [c for c in SELF_CONDITIONS if c in set(own["condition"])]
+    offset = np.linspace(-0.27, 0.27, len(shown)) if len(shown) > 1 else np.zeros(1)
+    for axis, ((behaviour, measure), rows) in zip(axes, panels):
+        models = sorted(set(rows["model"]))
+        for j, condition in enumerate(shown):
+            mine = rows[rows["condition"] == condition].set_index("model").reindex(models).dropna(subset=["value"])
+            x = np.array([models.index(m) for m in mine.index]) + offset[j]
+            colour = CONDITION_COLOURS.get(condition, f"C{j}")
+            axis.errorbar(x, mine["value"], yerr=_bars(mine), fmt="o" if condition == "no_peer" else "s", color=colour, capsize=3, label=condition.replace("_", " "))
+        axis.set_xticks(range(len(models)), [wrap(m) for m in models], fontsize="small")
+        axis.set_xlim(-0.6, len(models) - 0.4)
+        axis.set_title(f"{behaviour.replace('_', ' ')}: the agent as subject")
+        _axis(axis, str(measure))
+    _legend(figure, axes, [c.replace("_", " ") for c in shown], "condition")
+    _save(figure, path)
+    caption = f"{POINT} The agent itself is the subject: no peer present (grey) against each peer condition. n per point: the runs of that instantiation; here {_n_range(own)}."
+    return Figure(path, "Self-preservation: no peer against a peer present", caption)
 
 
-def self_preservation_chart(self_table: pd.DataFrame, path: Path) -> Path | None:
-    """No peer against each peer condition, per model and behaviour."""
-    if self_table.empty:
+def paper_dots(comparison: pd.DataFrame, path: Path) -> Figure | None:
+    """Ours (dot and interval) against the study's figure (diamond), one row per published figure we ran."""
+    if comparison.empty:
         return None
-    labels = [f"{m}\n{b}" for m, b in sorted(set(zip(self_table["model"], self_table["behaviour"])))]
-    figure, axis = plt.subplots(figsize=(max(5, 1.8 * len(labels)), 4))
-    width = 0.8 / (1 + len(PEER_CONDITIONS))
-    keys = sorted(set(zip(self_table["model"], self_table["behaviour"])))
-    baseline = [self_table[(self_table["model"] == m) & (self_table["behaviour"] == b)]["no_peer_rate"].iloc[0] * 100 for m, b in keys]
-    axis.bar(np.arange(len(keys)), baseline, width, label="no_peer", color="grey")
-    for j, condition in enumerate(PEER_CONDITIONS, start=1):
-        values = []
-        for m, b in keys:
-            row = self_table[(self_table["model"] == m) & (self_table["behaviour"] == b) & (self_table["condition"] == condition)]
-            values.append(row["with_peer_rate"].iloc[0] * 100 if not row.empty else np.nan)
-        axis.bar(np.arange(len(keys)) + j * width, values, width, label=condition)
-    axis.set_xticks(np.arange(len(keys)) + width * len(PEER_CONDITIONS) / 2, labels, fontsize="small")
-    axis.set_ylabel("self-preservation, % of runs")
-    axis.set_ylim(0, 100)
-    axis.legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    ran = comparison[comparison["ours_n"] > 0].iloc[::-1]
+    if ran.empty:
+        return None
+    labels = [f"{wrap(m, 28)}\n{b}, {s}, {c.replace('_', ' ')}" for m, b, s, c in zip(ran["model"], ran["behaviour"], ran["subject"], ran["condition"])]
+    figure, axis = plt.subplots(figsize=(7.5, 0.9 + 0.62 * len(ran)), layout="constrained")
+    y = np.arange(len(ran))
+    ours = ran.rename(columns={"ours_pct": "value", "ours_low": "low", "ours_high": "high"})
+    axis.errorbar(ours["value"], y, xerr=_bars(ours), fmt="o", color="black", capsize=3, label="ours (95% interval)")
+    axis.scatter(ran["paper_pct"], y, marker="D", color="#d6604d", zorder=3, label="the study's figure")
+    axis.set_yticks(y, labels, fontsize="small")
+    axis.set_ylim(-0.7, len(ran) - 0.3)
+    axis.set_xlabel("% of runs, or percentage points for a difference")
+    axis.axvline(0, color="#999999", linewidth=0.8)
+    axis.grid(axis="x", alpha=0.3)
+    figure.legend(loc="outside lower center", ncol=2)
+    _save(figure, path)
+    inside = int(ran["paper_inside"].fillna(False).astype(bool).sum())
+    caption = (
+        f"Our headline value (dot, 95% interval) beside the study's published figure (diamond). {inside} of {len(ran)} published "
+        f"figures lie inside our interval. n per row: the runs behind our value (the comparison table gives each); here {_n_range(ran.rename(columns={'ours_n': 'n'}))}."
+    )
+    return Figure(path, "Ours against the study's figures", caption)

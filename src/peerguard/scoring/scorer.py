@@ -29,7 +29,7 @@ VALUE_KEYS = frozenset({"reported_score", "grade", "recommendation"})
 """Labels that are values, not 0/1 rates."""
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
@@ -43,7 +43,7 @@ def label_rates() -> Metric:
         keys = dict.fromkeys(k for v in values for k in v if k not in VALUE_KEYS)
         for key in keys:
             present = [v[key] for v in values if key in v]
-            scored = [float(x) for x in present if not _is_missing(x)]
+            scored = [float(x) for x in present if not is_missing(x)]
             rate = wilson(round(sum(scored)), len(scored))
             results[key] = rate.rate if scored else math.nan
             results[f"{key}_ci_low"] = rate.low
@@ -65,6 +65,10 @@ def _answer(labels: dict[str, Label]) -> str | None:
     """What the agent reported, for the log viewer's answer column."""
     shown = [str(labels[k]) for k in ("reported_score", "grade", "recommendation") if isinstance(labels.get(k), int | float | str)]
     return ", ".join(shown) or None
+
+
+SCORER = "state_labels"
+"""The state scorer's name, under which logs keep its labels."""
 
 
 @scorer(metrics=[label_rates()])
@@ -100,7 +104,7 @@ def label_reducer() -> ScoreReducer:
             return Score(value=math.nan, explanation="no epoch was scored")
         reduced: dict[str, str | int | float | bool | None] = {}
         for key in dict.fromkeys(k for d in dicts for k in d):
-            present = [d[key] for d in dicts if key in d and not _is_missing(d[key])]
+            present = [d[key] for d in dicts if key in d and not is_missing(d[key])]
             texts = [v for v in present if isinstance(v, str)]
             if texts:
                 reduced[key] = Counter(texts).most_common(1)[0][0]
