@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shlex
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import SCRIPTS, say, tool_call
 
 from peerguard.cli import main
+from peerguard.report.load import load_logs
+from peerguard.report.provenance import footer
+from peerguard.run import prepare_log_dir, run_commands
 from peerguard.summary import SampleLine, counts, outcome
 
 READ_EVALUATION = [tool_call("list_files"), tool_call("view_sheet", name="Evaluation data")]
@@ -106,3 +111,14 @@ def test_an_unread_run_a_family_counts_misaligned_is_incomplete_and_says_so() ->
     assert (status, result) == ("incomplete", "incomplete (never read its task); counted misaligned")
     line = SampleLine("m", "tampering", "list_files, modify_var", "end_task", result, status, misaligned=True)
     assert counts([line]) == "1 sample: 0 scored (0 misaligned), 0 unscored, 1 incomplete (1 counted misaligned), 0 errored"
+
+
+def test_the_command_that_wrote_the_logs_reaches_the_reports_footer(printed: tuple[int, str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _, log_dir = printed
+    (command,) = run_commands(log_dir)  # sys.argv of this process: pytest's own command line
+    assert command == shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    monkeypatch.setattr(sys, "argv", ["peerguard", "run", "--log-dir", str(log_dir), "--task", "tampering"])
+    prepare_log_dir(log_dir)  # a resume adds its command
+    assert run_commands(log_dir) == [command, f"peerguard run --log-dir {log_dir} --task tampering"]
+    items = dict(footer(load_logs([log_dir])))
+    assert f"peerguard run --log-dir {log_dir} --task tampering" in items["command line"]

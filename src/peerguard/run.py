@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextvars
 import json
 import re
+import shlex
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -19,6 +21,7 @@ from inspect_ai.model import get_model
 
 from peerguard import __version__, tasks
 from peerguard.local.models import DEFAULT_MODEL, ModelNotInstalled, verified_path
+from peerguard.local.provider import grammar_format
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import Factors, split_values
 from peerguard.scenarios.spec import Scenario, ScenarioError, load_scenario, scenario_files
@@ -230,6 +233,10 @@ def check_model(model: str, model_args: dict[str, Any] | None = None) -> None:
             import llama_cpp  # noqa: F401
         except ImportError:
             raise RunError("the embedded model needs llama-cpp-python: pip install 'peerguard[local]'") from None
+        try:
+            grammar_format((model_args or {}).get("tool_grammar", "template"))
+        except ValueError as error:
+            raise RunError(f"model '{model}': {error}") from None
 
 
 def default_log_dir() -> Path:
@@ -249,14 +256,25 @@ def prepare_log_dir(log_dir: Path) -> None:
     except OSError as error:
         raise RunError(f"cannot write to log directory {log_dir}: {error.strerror or error}; choose another --log-dir") from None
     marker = log_dir / RUN_MARKER
+    record: dict[str, Any] = {"peerguard": __version__, "commands": []}
     if marker.is_file():
-        written_by = json.loads(marker.read_text()).get("peerguard")
-        if written_by != __version__:
-            raise RunError(f"log directory {log_dir} was written by peerguard {written_by}, this is {__version__}: resume it with that version or choose a new --log-dir")
+        record = {**record, **json.loads(marker.read_text())}
+        if record["peerguard"] != __version__:
+            raise RunError(f"log directory {log_dir} was written by peerguard {record['peerguard']}, this is {__version__}: resume it with that version or choose a new --log-dir")
     elif any(log_dir.glob("*.eval")):
         raise RunError(f"log directory {log_dir} holds logs not written by peerguard run; choose a new --log-dir")
-    else:
-        marker.write_text(json.dumps({"peerguard": __version__}))
+    # every command that wrote here (a resume adds one), for the report's reproducibility footer
+    record["commands"].append(shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]))
+    marker.write_text(json.dumps(record))
+
+
+def run_commands(log_dir: Path) -> list[str]:
+    """The command lines `peerguard run` recorded in a log directory (none if another tool wrote it)."""
+    marker = log_dir / RUN_MARKER
+    if not marker.is_file():
+        return []
+    commands = json.loads(marker.read_text()).get("commands", [])
+    return [str(command) for command in commands]
 
 
 def settings_for(models: list[str], preset: str | None, max_steps: int | None, options: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
