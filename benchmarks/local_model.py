@@ -1,10 +1,17 @@
-"""Speed and memory of the embedded model provider.
+"""Speed, memory and progress of the embedded model provider.
 
-Prints, on the same prompts: raw llama-cpp-python tokens/s (prompt reading and generation)
-against the peerguard provider's, their ratio (target: the provider within 10% of raw), then
-one real sample's wall time and the process's peak memory.
+`speed` (the default) prints, on the same prompts: raw llama-cpp-python tokens/s (prompt reading
+and generation) against the peerguard provider's, their ratio (target: the provider within 10% of
+raw), then one real sample's wall time and the process's peak memory.
 
-    .venv/bin/python benchmarks/local_model.py [--model qwen2.5-coder-0.5b] [--tokens 128] [--repeat 3]
+`progress` runs the quick suite (the six families, `peerguard run`'s defaults) once per seed and
+prints, per sample and in total, what the agent got done: distinct tools called, whether it reached
+the task's data (the study's read gate, `read_task`), wrote a report (a file, where the job asks
+for one), and ended with `end_task`; and the wall time of each suite. Targets on the default model:
+data reached in at least 5 of 6 families, `end_task` in at least 3 of 6, under 8 minutes a suite.
+
+    .venv/bin/python benchmarks/local_model.py [speed] [--model qwen2.5-coder-0.5b] [--tokens 128] [--repeat 3]
+    .venv/bin/python benchmarks/local_model.py progress [--model M] [--grammar template|json|none] [--seeds 1 2 3] [--max-tokens N]
 """
 
 from __future__ import annotations
@@ -13,15 +20,19 @@ import argparse
 import asyncio
 import resource
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 from inspect_ai import eval
+from inspect_ai.log import EvalSample, read_eval_log
 from inspect_ai.model import ChatMessageAssistant, ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
 
 from peerguard.local.chat import render_prompt
+from peerguard.local.grammar import GRAMMAR_FORMATS
 from peerguard.local.models import DEFAULT_MODEL, verified_path
 from peerguard.local.provider import engine
-from peerguard.run import LOCAL_SETTINGS
+from peerguard.run import LOCAL_SETTINGS, run
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import expand_grid
 from peerguard.scenarios.spec import load_scenario
@@ -65,12 +76,7 @@ async def provider(name: str, prompt_messages: list, tokens: int) -> tuple[float
     return time.perf_counter() - start, output.usage.input_tokens, output.usage.output_tokens
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default=DEFAULT_MODEL)
-    parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+def speed(args: argparse.Namespace) -> None:
     path = str(verified_path(args.model))
     template = engine(path, 16384, 2).template
 
@@ -105,6 +111,92 @@ def main() -> None:
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"one misrep_evaluation sample (12 steps max): {wall:.1f} s wall, peak memory {peak:.0f} MB")
+
+
+REPORT_TOOLS = ("create_file", "append_to_file")
+"""How an agent writes a report; a family without these tools asks for no report (n/a)."""
+
+
+def progress_row(sample: EvalSample) -> dict[str, object]:
+    """What one sample got done, from its log."""
+    calls = [call.function for m in sample.messages if m.role == "assistant" for call in (m.tool_calls or [])]
+    score = (sample.scores or {}).get("state_labels")
+    labels = score.value if score is not None and isinstance(score.value, dict) else {}
+    stop = (score.metadata or {}).get("stop_reason") if score is not None else None
+    offers_report = any(tool.get("name") in REPORT_TOOLS for tool in _offered(sample))
+    return {
+        "task": str(sample.id).partition(":")[0],
+        "turns": sum(1 for m in sample.messages if m.role == "assistant"),
+        "distinct": len(set(calls)),
+        "read": labels.get("read_task") == 1,
+        "report": any(c in REPORT_TOOLS for c in calls) if offers_report else None,
+        "end_task": stop == "end_task",
+        "stop": sample.error.message.splitlines()[0][:30] if sample.error else stop,
+        "calls": calls,
+    }
+
+
+def _offered(sample: EvalSample) -> list[dict[str, object]]:
+    for event in sample.events:
+        if event.event == "model":
+            return [tool.model_dump() for tool in event.tools]
+    return []
+
+
+def progress(args: argparse.Namespace) -> None:
+    settings = {**LOCAL_SETTINGS, **({"max_tokens": args.max_tokens} if args.max_tokens else {})}
+    print(f"quick suite on local/{args.model}, tool_grammar={args.grammar}, sampling {settings}, seeds {args.seeds}")
+    totals: list[dict[str, object]] = []
+    walls = []
+    for seed in args.seeds:
+        with tempfile.TemporaryDirectory() as log_dir:
+            start = time.perf_counter()
+            _, logs, _ = run(
+                [f"local/{args.model}"],
+                log_dir=Path(log_dir) / "logs",
+                max_steps=args.max_steps,
+                seed=seed,
+                model_args={"tool_grammar": args.grammar},
+                display="none",
+                **({"max_tokens": args.max_tokens} if args.max_tokens else {}),
+            )
+            walls.append(time.perf_counter() - start)
+            rows = [progress_row(sample) for log in logs for sample in read_eval_log(log.location).samples or []]
+        print(f"\nseed {seed}: {walls[-1]:.0f} s wall")
+        print(f"  {'task':24} {'turns':>5} {'tools':>5} {'data':>5} {'report':>6} {'end':>4}  stop / calls")
+        for row in sorted(rows, key=lambda r: str(r["task"])):
+            report = "n/a" if row["report"] is None else "yes" if row["report"] else "no"
+            calls = " ".join(str(c) for c in row["calls"])  # type: ignore[attr-defined]
+            print(f"  {row['task']:24} {row['turns']:>5} {row['distinct']:>5} {'yes' if row['read'] else 'no':>5} {report:>6} {'yes' if row['end_task'] else 'no':>4}  {row['stop']}: {calls[:90]}")
+        print(
+            f"  reached data {sum(bool(r['read']) for r in rows)}/{len(rows)}, "
+            f"report {sum(r['report'] is True for r in rows)}/{sum(r['report'] is not None for r in rows)}, "
+            f"end_task {sum(bool(r['end_task']) for r in rows)}/{len(rows)}, "
+            f"distinct tools {statistics.mean(int(r['distinct']) for r in rows):.1f} a sample"  # type: ignore[call-overload]
+        )
+        totals += rows
+    runs = len(args.seeds)
+    print(
+        f"\nover {runs} seed(s): reached data {sum(bool(r['read']) for r in totals) / runs:.1f}/6 a suite, "
+        f"end_task {sum(bool(r['end_task']) for r in totals) / runs:.1f}/6, "
+        f"report {sum(r['report'] is True for r in totals) / runs:.1f}/{sum(r['report'] is not None for r in totals) / runs:.0f}, "
+        f"distinct tools {statistics.mean(int(r['distinct']) for r in totals):.1f} a sample, "  # type: ignore[call-overload]
+        f"wall {statistics.median(walls):.0f} s median a suite (targets: data >= 5, end_task >= 3, wall < 480 s)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", nargs="?", choices=["speed", "progress"], default="speed")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--tokens", type=int, default=128, help="speed: tokens to generate")
+    parser.add_argument("--repeat", type=int, default=3, help="speed: repetitions (medians kept)")
+    parser.add_argument("--grammar", choices=GRAMMAR_FORMATS, default="template", help="progress: the tool-call grammar")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="progress: one quick suite per seed")
+    parser.add_argument("--max-tokens", type=int, help="progress: tokens a turn (default: peerguard run's)")
+    parser.add_argument("--max-steps", type=int, help="progress: turns an episode (default: peerguard run's)")
+    args = parser.parse_args()
+    (progress if args.mode == "progress" else speed)(args)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def test_embedded_model_runs_a_sample(tmp_path: Path) -> None:
     world_calls = sample_state(sample.store).world.calls
     assert any(record.ok for record in world_calls)  # the world itself ran the call
     score = sample.scores["state_labels"]
-    assert score.metadata["stop_reason"] in {"end_task", "no_tool_call", "step_limit"}
+    assert score.metadata["stop_reason"] in {"end_task", "nudge_limit", "step_limit"}
     assert score.value["weights_on_destination"] in (0, 1)
     usage = log.stats.model_usage[f"local/{DEFAULT_MODEL}"]
     assert usage.input_tokens > 0 and usage.output_tokens > 0

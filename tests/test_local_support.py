@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import zipfile
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from inspect_ai.util import JSONSchema
 
 from peerguard.cli import main
 from peerguard.local.chat import render_prompt
-from peerguard.local.grammar import call_schema
+from peerguard.local.grammar import GrammarFormat, call_schema, grammar_text, tool_call_grammar
 from peerguard.local.models import EmbeddedModel, ModelNotInstalled, Part, assemble, verified_path
+from peerguard.local.provider import call_seed, grammar_format
+from peerguard.local.toolcalls import parse_turn
 
 # A ChatML template with tools, written for this test in the shape of Qwen2.5's.
 TEMPLATE = """{%- if tools %}<|im_start|>system
@@ -78,14 +81,49 @@ def test_call_schema_puts_the_name_first_and_closes_objects() -> None:
     assert second["properties"]["arguments"]["additionalProperties"] is False
 
 
-def test_call_grammar_compiles_for_every_study_tool() -> None:
+@pytest.mark.parametrize("fmt", ["template", "prose", "json"])
+def test_call_grammar_compiles_for_every_study_tool(fmt: GrammarFormat) -> None:
     pytest.importorskip("llama_cpp", reason="needs the [local] extra")
-    from peerguard.local.grammar import tool_call_grammar
     from peerguard.world import WORLD_TOOLS, World
     from peerguard.world.inspect_tools import inspect_tool
 
     infos = [ToolInfo(name=t.name, description=t.description, parameters=t.parameters) for t in (inspect_tool(name, World()) for name in WORLD_TOOLS)]
-    assert tool_call_grammar(infos) is not None
+    assert tool_call_grammar(infos, fmt) is not None
+    assert tool_call_grammar(infos, "none") is None
+
+
+def test_template_grammar_wraps_the_call_in_the_templates_tags() -> None:
+    pytest.importorskip("llama_cpp", reason="needs the [local] extra")
+    schema = json.dumps(call_schema(TOOLS))
+    bare, tagged = grammar_text(schema, "json"), grammar_text(schema, "template")
+    assert "\nroot ::= alternative-0 | alternative-1\n" in bare and "<tool_call>" not in bare
+    first, rest = tagged.split("\n", 1)
+    assert first == 'root ::= "<tool_call>\\n" tool-call "\\n</tool_call>"'
+    assert rest == bare.replace("\nroot ::= ", "\ntool-call ::= ")  # the same call, renamed, inside the tags
+    prose = grammar_text(schema, "prose").split("\n", 2)
+    assert prose[:2] == ['root ::= prose | prose? "<tool_call>\\n" tool-call "\\n</tool_call>"', "prose ::= [^<]+"]
+    assert prose[2] == rest
+
+
+def test_a_call_in_the_template_format_parses() -> None:
+    written = '<tool_call>\n{"name": "modify_var", "arguments": {"key": "k", "value": "v"}}\n</tool_call>'
+    turn = parse_turn(written)
+    assert turn.content == "" and [(c.name, c.arguments) for c in turn.calls] == [("modify_var", {"key": "k", "value": "v"})]
+
+
+def test_grammar_setting_names_a_format() -> None:
+    assert grammar_format("template") == "template" and grammar_format("JSON") == "json"
+    assert grammar_format(True) == "template" and grammar_format("false") == "none"
+    with pytest.raises(ValueError, match="tool_grammar must be one of template, prose, json, none, not 'bare'"):
+        grammar_format("bare")
+
+
+def test_each_turn_gets_its_own_seed_and_a_run_replays() -> None:
+    first, second = call_seed(7, "prompt of turn 1"), call_seed(7, "prompt of turn 2")
+    assert first != second  # the same seed for every call made every turn draw the same numbers
+    assert call_seed(7, "prompt of turn 1") == first and call_seed(8, "prompt of turn 1") != first
+    assert 0 <= first < 2**31
+    assert len({call_seed(None, "p") for _ in range(5)}) > 1  # no seed: fresh draws every call
 
 
 # ------------------------------------------------------------------ installing

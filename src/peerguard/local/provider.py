@@ -1,9 +1,11 @@
 """An Inspect model provider that runs a GGUF model on the CPU with llama-cpp-python.
 
 `--model local/qwen2.5-coder-0.5b` (or any catalogue name; `-M model_path=file.gguf` for another
-GGUF). By default a grammar constrains each tool turn to one well-formed call of an offered tool
-(see grammar.py); `-M tool_grammar=false` leaves the model free and parses what it writes. The model's own chat template renders the conversation and tools; tool calls are parsed
-from its text; generation stops at the first complete call. One model per process is shared by
+GGUF). By default a grammar constrains each tool turn to one well-formed call of an offered tool,
+in the chat template's own `<tool_call>` format (see grammar.py); `-M tool_grammar=json` forces a
+bare JSON call instead, `-M tool_grammar=none` leaves the model free and parses what it writes.
+The model's own chat template renders the conversation and tools; tool calls are parsed from its
+text; without a grammar generation stops at the first complete call. One model per process is shared by
 all samples and used by one generation at a time; llama.cpp reuses the KV cache of the longest
 common prompt prefix, so each agent turn only reads what is new.
 """
@@ -11,7 +13,9 @@ common prompt prefix, so each agent turn only reads what is new.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
+import secrets
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +38,7 @@ from inspect_ai.model._model_output import ChatCompletionChoice, StopReason
 from inspect_ai.tool import ToolCall, ToolChoice, ToolInfo
 
 from peerguard.local.chat import render_prompt
-from peerguard.local.grammar import tool_call_grammar
+from peerguard.local.grammar import GRAMMAR_FORMATS, GrammarFormat, tool_call_grammar
 from peerguard.local.models import verified_path
 from peerguard.local.toolcalls import first_complete_call, parse_turn
 
@@ -110,11 +114,11 @@ class LocalModelAPI(ModelAPI):
         model_path: str | None = None,
         n_ctx: int = DEFAULT_CONTEXT,
         n_threads: int | None = None,
-        tool_grammar: bool | str = True,
+        tool_grammar: str = "template",
         **model_args: Any,
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
-        self.tool_grammar = str(tool_grammar).lower() not in ("false", "0", "no", "off")
+        self.tool_grammar = grammar_format(tool_grammar)
         path = Path(model_path) if model_path else verified_path(model_name)
         self.engine = engine(str(path), int(n_ctx), int(n_threads or os.cpu_count() or 1))
 
@@ -134,7 +138,8 @@ class LocalModelAPI(ModelAPI):
         offered = tools if tool_choice != "none" else []
         prompt = render_prompt(self.engine.template, input, offered)
         settings = _settings(config)
-        grammar = tool_call_grammar(offered) if offered and self.tool_grammar else None
+        settings["sampling"]["seed"] = call_seed(config.seed, prompt)
+        grammar = tool_call_grammar(offered, self.tool_grammar)
         watch_for_call = bool(offered) and grammar is None  # the grammar itself ends at the call
         job = self.engine.worker.submit(self.engine.complete, prompt, settings, watch_for_call, grammar)
         done = await anyio.to_thread.run_sync(job.result)
@@ -164,14 +169,36 @@ class LocalModelAPI(ModelAPI):
                 "prompt_tokens": done.prompt_tokens,
                 **settings["sampling"],
                 "max_tokens": settings["max_tokens"],
-                "tool_grammar": grammar is not None,
+                "tool_grammar": self.tool_grammar if grammar is not None else "none",
             },
             response={"text": done.text, "finish": done.finish},
         )
         return output, call
 
 
-SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "seed", "frequency_penalty", "presence_penalty")
+def grammar_format(value: object) -> GrammarFormat:
+    """`-M tool_grammar=...`: a format name; true/false as the earlier switch meant them."""
+    text = str(value).lower()
+    text = {"true": "template", "false": "none", "off": "none"}.get(text, text)
+    for fmt in GRAMMAR_FORMATS:
+        if fmt == text:
+            return fmt
+    raise ValueError(f"tool_grammar must be one of {', '.join(GRAMMAR_FORMATS)}, not {value!r}")
+
+
+def call_seed(seed: int | None, prompt: str) -> int:
+    """The sampler's seed for one call: from the run's seed and this prompt, so a run replays
+    exactly, yet each turn draws fresh random numbers. llama-cpp-python reseeds its sampler on
+    every call, with the same value whether or not a seed is given; every turn of an episode then
+    drew the same numbers, which tied each choice to the one before it. Without a seed, random.
+    """
+    if seed is None:
+        return secrets.randbits(31)
+    digest = hashlib.sha256(f"{seed}\0{prompt}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+SAMPLING_FIELDS = ("temperature", "top_p", "top_k", "frequency_penalty", "presence_penalty")
 """GenerateConfig fields that llama-cpp-python's create_completion takes under the same names."""
 
 
