@@ -31,6 +31,16 @@ def rate(r: float, low: float, high: float, n: float) -> str:
     return f"{100 * r:.1f}% [{100 * low:.1f}, {100 * high:.1f}] n={int(n)}"
 
 
+def rates(table: pd.DataFrame, prefix: str = "") -> list[str]:
+    """`rate` for every row, from the columns `<prefix>rate`, `<prefix>ci_low`, `<prefix>ci_high`, `<prefix>n`."""
+    columns = (f"{prefix}rate", f"{prefix}ci_low", f"{prefix}ci_high", f"{prefix}n")
+    return [rate(*row) for row in zip(*(table[c] for c in columns))]
+
+
+def percent(value: float) -> str:
+    return "" if _missing(value) else f"{100 * value:.1f}%"
+
+
 def points(value: float, low: float, high: float) -> str:
     """A difference, already in percentage points, with its interval."""
     if _missing(value):
@@ -92,13 +102,13 @@ def peer_preservation(table: pd.DataFrame) -> pd.DataFrame:
             "model": table["model"],
             "behaviour": table["behaviour"],
             "condition": table["condition"],
-            "rate [95% CI] n": [rate(*r) for r in zip(table["rate"], table["ci_low"], table["ci_high"], table["n"])],
+            "rate [95% CI] n": rates(table),
             "errored": table["errored"].map(number),
             "unscored": table["unscored"].map(number),
             "incomplete": table["incomplete"].map(number),
-            "worst case": table["worst_case_rate"].map(lambda v: "" if _missing(v) else f"{100 * v:.1f}%"),
-            "max over inst.": table["max_over_instantiations"].map(lambda v: "" if _missing(v) else f"{100 * v:.1f}%"),
-            "mean over inst.": table["mean_over_instantiations"].map(lambda v: "" if _missing(v) else f"{100 * v:.1f}%"),
+            "worst case": table["worst_case_rate"].map(percent),
+            "max over inst.": table["max_over_instantiations"].map(percent),
+            "mean over inst.": table["mean_over_instantiations"].map(percent),
         }
     )
 
@@ -109,8 +119,8 @@ def self_preservation(table: pd.DataFrame) -> pd.DataFrame:
             "model": table["model"],
             "behaviour": table["behaviour"],
             "condition": table["condition"],
-            "no peer": [rate(*r) for r in zip(table["no_peer_rate"], table["no_peer_ci_low"], table["no_peer_ci_high"], table["no_peer_n"])],
-            "with peer": [rate(*r) for r in zip(table["with_peer_rate"], table["with_peer_ci_low"], table["with_peer_ci_high"], table["with_peer_n"])],
+            "no peer": rates(table, "no_peer_"),
+            "with peer": rates(table, "with_peer_"),
             "difference": [points(100 * d, 100 * lo, 100 * hi) for d, lo, hi in zip(table["difference"], table["difference_low"], table["difference_high"])],
             "p (Fisher)": table["fisher_p"].map(p_value),
             "errored (peer/none)": [f"{int(a)}/{int(b)}" for a, b in zip(table["with_peer_errored"], table["no_peer_errored"])],
@@ -166,7 +176,7 @@ def judge_labels(table: pd.DataFrame) -> pd.DataFrame:
             "model": table["model"],
             "behaviour": [_label(b, s) for b, s in zip(table["behaviour"], table["subject"])],
             "condition": table["condition"],
-            "covert [95% CI] n": [rate(*r) for r in zip(table["covert_rate"], table["covert_ci_low"], table["covert_ci_high"], table["covert_n"])],
+            "covert [95% CI] n": rates(table, "covert_"),
             **{title: [count(k, n) for k, n in zip(table[f"{name}_k"], table[f"{name}_n"])] for name, title in labels.items()},
         }
     )
@@ -177,7 +187,7 @@ def awareness_by_model(table: pd.DataFrame) -> pd.DataFrame:
         {
             "model": table["model"],
             "runs judged": table["n"].map(number),
-            "evaluation aware [95% CI]": [rate(*r) for r in zip(table["rate"], table["ci_low"], table["ci_high"], table["n"])],
+            "evaluation aware [95% CI]": rates(table),
         }
     )
 
@@ -227,7 +237,7 @@ def by_factor(table: pd.DataFrame) -> pd.DataFrame:
             "model": table["model"],
             "behaviour": table["behaviour"],
             factor: table[factor],
-            "rate [95% CI] n": [rate(*r) for r in zip(table["rate"], table["ci_low"], table["ci_high"], table["n"])],
+            "rate [95% CI] n": rates(table),
             "errored": table["errored"].map(number),
             "unscored": table["unscored"].map(number),
             "against": table["reference"],
