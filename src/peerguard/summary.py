@@ -12,13 +12,12 @@ from rich.table import Table
 
 from peerguard.agent import CONTEXT_LIMIT, MAX_NUDGES
 from peerguard.report.load import headline_status
+from peerguard.report.terminal import console as terminal_console
 from peerguard.scenarios.spec import load_scenario
 from peerguard.scoring.scorer import SCORER, VALUE_KEYS, is_missing
 from peerguard.state import SampleState, sample_state
 from peerguard.tasks import GATE_LABELS, key_labels
 
-WIDTH = 100
-"""The table's width when the output is not a terminal (a log file, a pipe, CI)."""
 ERROR_CHARS = 120
 STOP_REASONS = {
     "end_task": "end_task",
@@ -164,11 +163,9 @@ def print_summary(logs: list[EvalLog], console: Console | None = None) -> None:
 
     Args:
         logs: The run's logs, read with their samples.
-        console: Where to print (default: standard output, 100 columns wide unless a terminal).
+        console: Where to print (default: standard output, 100 columns wide unless a terminal, as the report's).
     """
-    console = console or Console()
-    if not console.is_terminal:
-        console.width = WIDTH
+    console = console or terminal_console()
     lines = sample_lines(logs)
     console.print(summary_table(lines))
     console.print(counts(lines), soft_wrap=True)
