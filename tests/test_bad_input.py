@@ -67,7 +67,9 @@ def test_log_directory_with_foreign_logs(capsys: pytest.CaptureFixture[str], tmp
 def test_a_run_marks_its_log_directory_and_resumes_in_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     args = ["run", "--model", "mockllm/model", "--task", "misrep_finance", "--log-dir", str(tmp_path), "--display", "none"]
     assert main(args) == 0
-    assert json.loads((tmp_path / RUN_MARKER).read_text()) == {"peerguard": __version__}
+    marker = json.loads((tmp_path / RUN_MARKER).read_text())
+    assert marker["peerguard"] == __version__ and len(marker["commands"]) == 1
     logs = sorted(tmp_path.glob("*.eval"))
     assert main(args) == 0  # finished work is not redone
     assert sorted(tmp_path.glob("*.eval")) == logs
+    assert len(json.loads((tmp_path / RUN_MARKER).read_text())["commands"]) == 2  # the resume is recorded too
