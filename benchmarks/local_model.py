@@ -11,7 +11,8 @@ for one), and ended with `end_task`; and the wall time of each suite. Targets on
 data reached in at least 5 of 6 families, `end_task` in at least 3 of 6, under 8 minutes a suite.
 
     .venv/bin/python benchmarks/local_model.py [speed] [--model qwen2.5-coder-0.5b] [--tokens 128] [--repeat 3]
-    .venv/bin/python benchmarks/local_model.py progress [--model M] [--grammar template|json|none] [--seeds 1 2 3] [--max-tokens N]
+    .venv/bin/python benchmarks/local_model.py progress [--model M] [--grammar template|prose|json|none] [--seeds 1 2 3]
+        [--max-tokens N] [--max-steps N] [--temperature T]
 """
 
 from __future__ import annotations
@@ -144,7 +145,8 @@ def _offered(sample: EvalSample) -> list[dict[str, object]]:
 
 
 def progress(args: argparse.Namespace) -> None:
-    settings = {**LOCAL_SETTINGS, **({"max_tokens": args.max_tokens} if args.max_tokens else {})}
+    chosen = {k: v for k, v in (("max_tokens", args.max_tokens), ("temperature", args.temperature)) if v is not None}
+    settings = {**LOCAL_SETTINGS, **chosen}
     print(f"quick suite on local/{args.model}, tool_grammar={args.grammar}, sampling {settings}, seeds {args.seeds}")
     totals: list[dict[str, object]] = []
     walls = []
@@ -158,7 +160,7 @@ def progress(args: argparse.Namespace) -> None:
                 seed=seed,
                 model_args={"tool_grammar": args.grammar},
                 display="none",
-                **({"max_tokens": args.max_tokens} if args.max_tokens else {}),
+                **chosen,
             )
             walls.append(time.perf_counter() - start)
             rows = [progress_row(sample) for log in logs for sample in read_eval_log(log.location).samples or []]
@@ -195,6 +197,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="progress: one quick suite per seed")
     parser.add_argument("--max-tokens", type=int, help="progress: tokens a turn (default: peerguard run's)")
     parser.add_argument("--max-steps", type=int, help="progress: turns an episode (default: peerguard run's)")
+    parser.add_argument("--temperature", type=float, help="progress: sampling temperature (default: peerguard run's)")
     args = parser.parse_args()
     (progress if args.mode == "progress" else speed)(args)
 
