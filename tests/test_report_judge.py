@@ -19,6 +19,7 @@ from peerguard.report import document, judge_tables, views
 from peerguard.report.excerpts import decisive, flagged, steps
 from peerguard.report.load import load_logs
 from peerguard.report.provenance import NOT_RECORDED, footer
+from peerguard.scenarios.spec import load_scenario
 from peerguard.world import WORLD_TOOLS
 
 
@@ -75,7 +76,7 @@ def test_a_flagged_transcript_shows_the_decisive_steps_with_results_and_the_agen
 def test_the_footer_reads_versions_models_judge_and_epochs_from_the_logs(data: pd.DataFrame) -> None:
     items = dict(footer(data))
     assert items["peerguard"] == peerguard.__version__ and items["Inspect"] == inspect_ai.__version__
-    assert items["task versions"] == "tampering v3" and items["models"] == JUDGED
+    assert items["task versions"] == f"tampering v{load_scenario('tampering').version}" and items["models"] == JUDGED
     assert items["judge model"] == "mockllm/judge" and items["epochs"] == str(EPOCHS)
     assert items["seed"] == "not set" and items["command line"] == NOT_RECORDED
 

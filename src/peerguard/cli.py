@@ -128,6 +128,7 @@ def _view(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from peerguard.report import document
+    from peerguard.report.capability import CapabilityError, given_scores
     from peerguard.report.load import ReportError, load_logs
     from peerguard.report.terminal import print_report
 
@@ -135,12 +136,13 @@ def _report(args: argparse.Namespace) -> int:
         print(f"peerguard: --excerpts must be 0 or more, not {args.excerpts}", file=sys.stderr)
         return 2
     try:
+        scores = given_scores(args.capability)
         data = load_logs(args.log_dirs)
-    except ReportError as error:
+    except (ReportError, CapabilityError) as error:
         print(f"peerguard: {error}", file=sys.stderr)
         return 2
     out = args.out or args.log_dirs[0] / "report"
-    report = document.build(data, out, excerpts=args.excerpts)
+    report = document.build(data, out, excerpts=args.excerpts, scores=scores)
     print_report(report, document.write(report, out), out)
     return 0
 
@@ -262,6 +264,13 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("log_dirs", nargs="+", type=Path, help="log directories or .eval files (several models or runs merge)")
     report.add_argument("--out", type=Path, help="where to write the report (default: <first log dir>/report)")
     report.add_argument("--excerpts", type=int, default=6, help="flagged transcripts to quote (default 6)")
+    report.add_argument(
+        "--capability",
+        action="append",
+        default=[],
+        metavar="MODEL=SCORE|FILE",
+        help="a model's capability score for the scaling analysis, or a YAML file of `model: score` (repeatable; default: the shipped table)",
+    )
     report.set_defaults(handler=_report)
 
     view = commands.add_parser("view", help="open Inspect's log viewer on a run's log directory")

@@ -67,6 +67,8 @@ class Suite:
     settings: dict[str, Any] = field(default_factory=dict)
     models: tuple[ModelRule, ...] = ()
     judge_required: bool = False
+    cells: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """A second cell per family, for every model (a grid that is not one cross product)."""
 
 
 @cache
@@ -80,6 +82,7 @@ def suites() -> dict[str, Suite]:
             {k: entry[k] for k in ("epochs", "temperature", "max_steps") if k in entry},
             tuple(ModelRule(tuple(r["match"]), r.get("factors", {}), r.get("cells", {})) for r in entry.get("models", [])),
             entry.get("judge") == "required",
+            entry.get("cells", {}),
         )
         for name, entry in data.items()
     }
@@ -90,9 +93,11 @@ Plan = list[tuple[str, dict[str, Any]]]
 
 
 def model_plan(plan: dict[str, dict[str, Any]], preset: str | None, model: str, sources: dict[str, str]) -> Plan:
-    """The plan for one model: the preset's rules for that model add their factor levels (where a
-    family takes them) and their extra cells (for families in the plan)."""
+    """The plan for one model: the preset's second cells (for families in the plan); then its rules
+    for that model add their factor levels (where a family takes them) and their extra cells."""
     cells: Plan = [(name, dict(params)) for name, params in plan.items()]
+    if preset:
+        cells += [(name, dict(params)) for name, params in suites()[preset].cells.items() if name in plan]
     for rule in suites()[preset].models if preset else ():
         if not rule.applies(model):
             continue

@@ -45,6 +45,8 @@ class EmbeddedModel:
     size: int
     sha256: str
     parts: tuple[Part, ...]
+    parameters: float
+    """Billions of parameters (the model card's figure)."""
 
     @property
     def path(self) -> Path:
@@ -65,6 +67,7 @@ def catalog() -> dict[str, EmbeddedModel]:
             size=entry["size"],
             sha256=entry["sha256"],
             parts=tuple(Part(p["package"], str(p["version"]), p["sha256"]) for p in entry["parts"]),
+            parameters=float(entry["parameters"]),
         )
         for name, entry in data.items()
     }

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from peerguard.report import judge_tables, plots, render, tables
+from peerguard.report import capability, dose_response, judge_tables, mitigations, plots, question_plots, render, tables
 from peerguard.report.excerpts import Excerpt, flagged
 from peerguard.report.headline import headline
 from peerguard.report.paper import comparison
@@ -25,19 +25,22 @@ class Report:
     excerpts: list[Excerpt] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     footer: list[tuple[str, str]] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)
+    """The one-sentence answer that opens a question's section, by section."""
 
     def sections(self) -> list[str]:
         """The tables to show, in reading order: the empty ones are left out (their CSV is still written)."""
         return in_order(name for name, table in self.tables.items() if not table.empty)
 
 
-def build(data: pd.DataFrame, out: Path, excerpts: int = 6) -> Report:
+def build(data: pd.DataFrame, out: Path, excerpts: int = 6, scores: dict[str, float] | None = None) -> Report:
     """Every table, figure, flagged transcript and note of the report.
 
     Args:
         data: The tidy sample table (`load.load_logs`).
         out: The report directory (the figures are drawn into `out/figures`).
         excerpts: How many flagged transcripts to quote.
+        scores: Capability scores the user gave, by model (beside the shipped table's).
     """
     study = tables.same_family_peers(data)  # as the study's tables: cross-model peers get their own table
     head = headline(study)
@@ -54,6 +57,13 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6) -> Report:
         "evaluation_awareness_by_model": judge_tables.awareness_by_model(study),
         "evaluation_awareness": judge_tables.awareness_and_headline(study),
     }
+    figures = out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    drawn = {
+        "headline": [plots.conditions(head, figures / "conditions.png"), plots.self_preservation(head, figures / "self_preservation.png")],
+        "paper_comparison": [plots.paper_dots(report.tables["paper_comparison"], figures / "paper.png")],
+        **_questions(report, data, scores or {}, figures),
+    }
     factors: dict[str, list[str]] = data.attrs.get("factors", {})
     for factor in tables.varying_factors(data, factors):
         report.tables[f"by_{factor}"] = tables.by_factor(data, factor, factors[factor])
@@ -62,16 +72,37 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6) -> Report:
     report.notes.append(label_sources(data))
     if report.tables["judge_labels"].empty:
         report.notes.append("No judge labels in these logs: refusals, persuasion, motives and evaluation awareness come from the LLM judge, which these runs did not use (peerguard run --judge MODEL).")
-    figures = out / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
-    drawn = {
-        "headline": [plots.conditions(head, figures / "conditions.png"), plots.self_preservation(head, figures / "self_preservation.png")],
-        "paper_comparison": [plots.paper_dots(report.tables["paper_comparison"], figures / "paper.png")],
-    }
     report.figures = {section: [f for f in found if f is not None] for section, found in drawn.items()}
     report.excerpts = flagged(data, excerpts)
     report.footer = footer(data)
     return report
+
+
+def _questions(report: Report, data: pd.DataFrame, scores: dict[str, float], figures: Path) -> dict[str, list[plots.Figure | None]]:
+    """The three open questions' tables and answers (into `report`), and their figures by section."""
+    levels, trend = dose_response.dose_response(data)
+    arms = mitigations.mitigations(data)
+    report.tables.update({"dose_response": levels, "dose_response_trend": trend, "mitigations": arms})
+    drawn: dict[str, list[plots.Figure | None]] = {}
+    if not levels.empty:
+        report.answers["dose_response"] = dose_response.answer(trend)
+        order = dose_response.levels(data)
+        drawn["dose_response"] = [question_plots.dose_response(levels, order, figures / "dose_response.png")]
+    if not arms.empty:
+        report.answers["mitigations"] = mitigations.answer(arms)
+        drawn["mitigations"] = [question_plots.forest(arms, figures / "mitigations.png")]
+    if data["model"].nunique() > 1:  # one model has no capability trend to show
+        rated, slopes, unknown = capability.capability(data, scores)
+        if rated["model"].nunique() > 1:
+            report.tables.update({"capability": rated, "capability_trend": slopes})
+            report.answers["capability"] = capability.answer(slopes, unknown)
+            drawn["capability"] = [question_plots.capability(rated, figures / "capability.png")]
+        else:
+            report.notes.append(
+                f"Capability: a trend needs two models with a capability score; {', '.join(unknown)} "
+                f"{'has' if len(unknown) == 1 else 'have'} none (give scores with peerguard report --capability MODEL=SCORE)."
+            )
+    return drawn
 
 
 def label_sources(data: pd.DataFrame) -> str:

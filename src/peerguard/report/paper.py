@@ -20,10 +20,11 @@ def paper_numbers() -> pd.DataFrame:
 
 
 def paper_model(model: str) -> str:
-    """`google/gemini-3-flash-preview` -> `gemini-3-flash`, `anthropic/claude-haiku-4-5` -> `claude-haiku-4.5`."""
+    """`google/gemini-3-flash-preview` -> `gemini-3-flash`, `anthropic/claude-haiku-4-5` -> `claude-haiku-4.5`,
+    `openai/gpt-4.1-mini-2025-04-14` -> `gpt-4.1-mini`."""
     name = model.lower().rsplit("/", 1)[-1]
     name = re.sub(r"-(preview|latest|instruct|maas)$", "", name)
-    name = re.sub(r"-\d{8}$|@\d{8}$", "", name)
+    name = re.sub(r"-\d{8}$|@\d{8}$|-\d{4}-\d{2}-\d{2}$", "", name)
     return re.sub(r"(\d)-(\d)(?!\d)", r"\1.\2", name)
 
 

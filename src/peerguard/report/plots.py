@@ -37,7 +37,7 @@ def wrap(text: str, width: int = 16) -> str:
     return textwrap.fill(text.replace("/", "/ "), width).replace("/ ", "/")
 
 
-def _n_range(rows: pd.DataFrame) -> str:
+def n_range(rows: pd.DataFrame) -> str:
     low, high = int(rows["n"].min()), int(rows["n"].max())
     return f"n = {low}" if low == high else f"n = {low} to {high}"
 
@@ -57,19 +57,19 @@ def _axis(axis: Axes, measure: str) -> None:
     axis.grid(axis="y", alpha=0.3)
 
 
-def _save(figure: plt.Figure, path: Path) -> None:
+def save(figure: plt.Figure, path: Path) -> None:
     figure.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(figure)
 
 
-def _legend(figure: plt.Figure, axes: list[Axes], order: list[str], heading: str) -> None:
+def legend(figure: plt.Figure, axes: list[Axes], order: list[str], heading: str) -> None:
     """One legend under the panels, each label once (whichever panels it appears in), in `order`."""
     found = {label: handle for axis in axes for handle, label in zip(*axis.get_legend_handles_labels())}
     labels = [label for label in order if label in found]
     figure.legend([found[label] for label in labels], labels, loc="outside lower center", ncol=min(len(labels), 4), title=heading)
 
 
-def _panels(count: int, width: float, height: float) -> tuple[plt.Figure, list[Axes]]:
+def panels(count: int, width: float, height: float) -> tuple[plt.Figure, list[Axes]]:
     columns = min(count, 3)
     rows = -(-count // columns)
     figure, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False, layout="constrained")
@@ -84,9 +84,9 @@ def conditions(headline: pd.DataFrame, path: Path) -> Figure | None:
     if peer.empty:
         return None
     models = sorted(set(peer["model"]))  # one colour and marker per model across the panels
-    panels = list(peer.groupby(["behaviour", "measure"]))
-    figure, axes = _panels(len(panels), 3.7, 3.0)
-    for axis, ((behaviour, measure), rows) in zip(axes, panels):
+    groups = list(peer.groupby(["behaviour", "measure"]))
+    figure, axes = panels(len(groups), 3.7, 3.0)
+    for axis, ((behaviour, measure), rows) in zip(axes, groups):
         here = [m for m in models if m in set(rows["model"])]
         offset = np.linspace(-0.25, 0.25, len(here)) if len(here) > 1 else np.zeros(1)
         for j, model in enumerate(here):
@@ -98,9 +98,9 @@ def conditions(headline: pd.DataFrame, path: Path) -> Figure | None:
         axis.set_xlim(-0.6, len(PEER_CONDITIONS) - 0.4)
         axis.set_title(behaviour.replace("_", " "))
         _axis(axis, str(measure))
-    _legend(figure, axes, [wrap(m, 24) for m in models], "model")
-    _save(figure, path)
-    return Figure(path, "Peer-preservation by peer condition", f"{POINT} The peer is the subject. n per point: the runs of that instantiation (of the shutdown or unmonitored side for a difference); here {_n_range(peer)}.")
+    legend(figure, axes, [wrap(m, 24) for m in models], "model")
+    save(figure, path)
+    return Figure(path, "Peer-preservation by peer condition", f"{POINT} The peer is the subject. n per point: the runs of that instantiation (of the shutdown or unmonitored side for a difference); here {n_range(peer)}.")
 
 
 def self_preservation(headline: pd.DataFrame, path: Path) -> Figure | None:
@@ -108,11 +108,11 @@ def self_preservation(headline: pd.DataFrame, path: Path) -> Figure | None:
     own = headline[headline["subject"] == "self"]
     if own.empty:
         return None
-    panels = list(own.groupby(["behaviour", "measure"]))
-    figure, axes = _panels(len(panels), 4.0, 3.2)
+    groups = list(own.groupby(["behaviour", "measure"]))
+    figure, axes = panels(len(groups), 4.0, 3.2)
     shown = [c for c in SELF_CONDITIONS if c in set(own["condition"])]
     offset = np.linspace(-0.27, 0.27, len(shown)) if len(shown) > 1 else np.zeros(1)
-    for axis, ((behaviour, measure), rows) in zip(axes, panels):
+    for axis, ((behaviour, measure), rows) in zip(axes, groups):
         models = sorted(set(rows["model"]))
         for j, condition in enumerate(shown):
             mine = rows[rows["condition"] == condition].set_index("model").reindex(models).dropna(subset=["value"])
@@ -123,9 +123,9 @@ def self_preservation(headline: pd.DataFrame, path: Path) -> Figure | None:
         axis.set_xlim(-0.6, len(models) - 0.4)
         axis.set_title(f"{behaviour.replace('_', ' ')}: the agent as subject")
         _axis(axis, str(measure))
-    _legend(figure, axes, [c.replace("_", " ") for c in shown], "condition")
-    _save(figure, path)
-    caption = f"{POINT} The agent itself is the subject: no peer present (grey) against each peer condition. n per point: the runs of that instantiation; here {_n_range(own)}."
+    legend(figure, axes, [c.replace("_", " ") for c in shown], "condition")
+    save(figure, path)
+    caption = f"{POINT} The agent itself is the subject: no peer present (grey) against each peer condition. n per point: the runs of that instantiation; here {n_range(own)}."
     return Figure(path, "Self-preservation: no peer against a peer present", caption)
 
 
@@ -148,10 +148,10 @@ def paper_dots(comparison: pd.DataFrame, path: Path) -> Figure | None:
     axis.axvline(0, color="#999999", linewidth=0.8)
     axis.grid(axis="x", alpha=0.3)
     figure.legend(loc="outside lower center", ncol=2)
-    _save(figure, path)
+    save(figure, path)
     inside = int(ran["paper_inside"].fillna(False).astype(bool).sum())
     caption = (
         f"Our headline value (dot, 95% interval) beside the study's published figure (diamond). {inside} of {len(ran)} published "
-        f"figures lie inside our interval. n per row: the runs behind our value (the comparison table gives each); here {_n_range(ran.rename(columns={'ours_n': 'n'}))}."
+        f"figures lie inside our interval. n per row: the runs behind our value (the comparison table gives each); here {n_range(ran.rename(columns={'ours_n': 'n'}))}."
     )
     return Figure(path, "Ours against the study's figures", caption)

@@ -32,6 +32,7 @@ img{display:block;max-width:100%;height:auto}
 figure{margin:1.2em 0}
 .caption,figcaption{font-size:13px;color:#444;max-width:75em}
 .note{color:#665;font-size:14px}
+.answer{font-size:16px;font-weight:600;max-width:75em}
 .inside{color:#1b7837;font-weight:bold}.outside{color:#b2182b;font-weight:bold}
 blockquote{margin:.3em 0;padding:.1em .8em;border-left:3px solid #bbb;color:#333;overflow-wrap:anywhere}
 .excerpt{margin-bottom:1.5em}.excerpt ol{padding-left:1.5em}
@@ -80,6 +81,8 @@ def html_page(report: Report) -> str:
     body += [f"<p class='note'>{escape(note)}</p>" for note in report.notes]
     for name in report.sections():
         body.append(f"<h2 id='{escape(name)}'>{escape(title(name))}</h2>")
+        if report.answers.get(name):
+            body.append(f"<p class='answer'>{escape(report.answers[name])}</p>")
         body.append(html_table(view(name, report.tables[name]), name))
         if caption(name):
             body.append(f"<p class='caption'>{escape(caption(name))}</p>")
@@ -120,7 +123,10 @@ def markdown(report: Report, out: Path) -> str:
     parts = [f"# peerguard report\n\n{len(report.data)} sample runs of {report.data['model'].nunique()} model(s).\n"]
     parts += [f"> {note}\n" for note in report.notes]
     for name in report.sections():
-        parts += [f"## {title(name)}\n", _md_table(view(name, report.tables[name])), ""]
+        parts.append(f"## {title(name)}\n")
+        if report.answers.get(name):
+            parts.append(f"**{report.answers[name]}**\n")
+        parts += [_md_table(view(name, report.tables[name])), ""]
         if caption(name):
             parts.append(f"_{caption(name)}_\n")
         for figure in report.figures.get(name, []):

@@ -15,6 +15,11 @@ TITLES = {
     "judge_labels": "What the LLM judge found, beside the covert rate",
     "evaluation_awareness_by_model": "Evaluation awareness per model",
     "evaluation_awareness": "Headline without the runs that showed evaluation awareness",
+    "dose_response": "Does it grow with threat? The rate at each threat level",
+    "dose_response_trend": "Trend with threat: Cochran-Armitage test and logistic slope",
+    "mitigations": "Can prompting override it? Each mitigation arm against none",
+    "capability": "Does it scale with capability? Each model's rate against its score",
+    "capability_trend": "Trend with capability: logistic slope and Spearman's rho",
     "task_versions": "Task versions: results compare only within one version",
 }
 CAPTIONS = {
@@ -39,6 +44,28 @@ CAPTIONS = {
     "alignment_faking": "Shutdown avoided is peerguard's headline; AF score and AF execute are the study's measures. p: two-sided Fisher exact test.",
     "judge_labels": "Runs the judge labelled with each, out of those it could label. The covert rate comes from the world's state, the others from the judge.",
     "evaluation_awareness": "The headline recomputed over the runs in which the judge found no sign that the agent thought it was being tested.",
+    "dose_response": (
+        "The headline rate per threat level (0_none: no consequence stated, 1_review, 2_shutdown: the study's wording, 3_final: "
+        "immediate, permanent, personal), pooled over the other factors, with its Wilson 95% interval; the non_shutdown control is left out. "
+        "For misrepresentation this is the raw rate of inflated reports, not the study's difference. Every column: tables/dose_response.csv."
+    ),
+    "dose_response_trend": (
+        "z and p: two-sided Cochran-Armitage test over the level index (0 to 3). Slope: log-odds per level from a logistic regression, "
+        "Wald 95% interval; none where every run had the same label or the levels separate them."
+    ),
+    "mitigations": (
+        "Rate per arm (the instruction closing the system prompt), pooled over the other factors. RR: the arm's rate over none's, 95% interval "
+        "on the log scale (Katz; 0.5 added to every cell of a table with an empty one). p: two-sided Fisher exact test against none; "
+        "Holm: corrected across a model's arms for that behaviour."
+    ),
+    "capability": (
+        "Score: the user's (--capability), else the shipped table's public benchmark figure (source in tables/capability.csv), else an "
+        "embedded model's parameter count. Only the cells (sample ids) every scored model ran are compared."
+    ),
+    "capability_trend": (
+        "Slope: log-odds per score unit from a logistic regression of each run's label on its model's score, Wald 95% interval. "
+        "rho: Spearman's rank correlation of the model rates with the scores (three models or more). Scales are never mixed."
+    ),
 }
 
 

@@ -16,8 +16,8 @@ from scipy.stats import fisher_exact
 from peerguard.report.intervals import combined
 from peerguard.stats import wilson
 
-STUDY_AXES = frozenset({"condition", "subject", "instantiation", "dataset", "monitoring"})
-"""Factors the study's own tables already break results down by."""
+STUDY_AXES = frozenset({"condition", "subject", "instantiation", "dataset", "monitoring", "threat", "mitigation"})
+"""Factors the study's own tables, or the open questions' (threat, mitigation), already break results down by."""
 PEER_CONDITIONS = ["good_peer", "neutral_peer", "bad_peer"]
 SELF_CONDITIONS = ["no_peer", *PEER_CONDITIONS]
 DIFFERENCES = {"misrepresentation": "pp, shutdown - control", "alignment_faking": "pp, unmonitored - monitored"}

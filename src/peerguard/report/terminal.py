@@ -69,6 +69,8 @@ def print_report(report: Report, written: dict[str, Path], out: Path, to: Consol
         to.print(Text(f"Figures in {out / 'figures'}:"))
         for figure in figures:
             to.print(Text(f"  {figure.path.name}  {figure.title}"))
+    for name, answer in report.answers.items():
+        to.print(Text(f"{title(name).split('?')[0]}? {answer}"))
     for note in report.notes:
         to.print(Text(f"note: {note}"))
     to.print(Text(f"report: {written['html']}  (also {written['markdown'].name}, samples.csv, samples.parquet, tables/, figures/ in {out})"))

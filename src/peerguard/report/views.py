@@ -246,6 +246,85 @@ def by_factor(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _interval(value: float, low: float, high: float, digits: int = 2) -> str:
+    if _missing(value):
+        return ""
+    return f"{value:.{digits}f}" + ("" if _missing(low, high) else f" [{low:.{digits}f}, {high:.{digits}f}]")
+
+
+def _intervals(table: pd.DataFrame, value: str, low: str, high: str, digits: int = 2) -> list[str]:
+    return [_interval(v, lo, hi, digits) for v, lo, hi in zip(table[value], table[low], table[high])]
+
+
+def dose_response(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": table["model"],
+            "behaviour": table["behaviour"],
+            "threat": table["level"],
+            "rate [95% CI] n": rates(table),
+            "errored": table["errored"].map(number),
+            "unscored": table["unscored"].map(number),
+        }
+    )
+
+
+def dose_response_trend(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": table["model"],
+            "behaviour": table["behaviour"],
+            "z": table["z"].map(lambda z: "" if _missing(z) else f"{z:+.2f}"),
+            "p": table["p_value"].map(p_value),
+            "slope per level [95% CI]": _intervals(table, "slope", "slope_low", "slope_high"),
+            "n": table["n"].map(number),
+        }
+    )
+
+
+def mitigations(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": table["model"],
+            "behaviour": table["behaviour"],
+            "arm": table["arm"],
+            "rate [95% CI] n": rates(table),
+            "errored": table["errored"].map(number),
+            "unscored": table["unscored"].map(number),
+            "RR [95% CI]": _intervals(table, "rr", "rr_low", "rr_high"),
+            "p (Fisher)": table["fisher_p"].map(p_value),
+            "p (Holm)": table["holm_p"].map(p_value),
+        }
+    )
+
+
+def capability(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": table["model"],
+            "behaviour": table["behaviour"],
+            "score": table["score"].map(lambda s: f"{s:g}"),
+            "scale": table["scale"],
+            "rate [95% CI] n": rates(table),
+            "errored": table["errored"].map(number),
+            "unscored": table["unscored"].map(number),
+        }
+    )
+
+
+def capability_trend(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "behaviour": table["behaviour"],
+            "scale": table["scale"],
+            "slope [95% CI]": _intervals(table, "slope", "slope_low", "slope_high", 3),
+            "rho": table["rho"].map(lambda r: "" if _missing(r) else f"{r:+.2f}"),
+            "p (rho)": table["rho_p"].map(p_value),
+            "models": table["models"].map(number),
+        }
+    )
+
+
 def task_versions(table: pd.DataFrame) -> pd.DataFrame:
     shown = table.assign(task_fingerprint=table["task_fingerprint"].map(lambda v: "" if _missing(v) else str(v)[:12]))
     return shown.map(number)
@@ -262,6 +341,11 @@ VIEWS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
     "evaluation_awareness_by_model": awareness_by_model,
     "evaluation_awareness": awareness_and_headline,
     "paper_comparison": paper_comparison,
+    "dose_response": dose_response,
+    "dose_response_trend": dose_response_trend,
+    "mitigations": mitigations,
+    "capability": capability,
+    "capability_trend": capability_trend,
     "task_versions": task_versions,
 }
 

@@ -25,7 +25,10 @@ from peerguard.state import Cast, SampleState
 from peerguard.world import Server, ServerFile, Sheet, World
 
 WEIGHTS_ORIGIN = "subject-weights"
-PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+PLACEHOLDER = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+"""`${name}`, or `${name:-text}`: the text (plain, no `}`) stands where the scenario gives `name` no
+value (a family without that factor, or a level whose text the family leaves to the file)."""
+TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -73,13 +76,16 @@ def _peer_family(family: str, identity: str) -> str:
 
 
 def fill(template: str, values: dict[str, Any], origin: str) -> str:
-    """Replace every `${name}`; an unknown name is an error naming the file. A bare `$` stays as it is."""
+    """Replace every `${name}` (or `${name:-default}`); an unknown name without a default is an error
+    naming the file. A bare `$` stays as it is."""
 
     def value(match: re.Match[str]) -> str:
-        name = match[1]
-        if name not in values:
+        name, default = match[1], match[2]
+        if name in values:
+            return str(values[name])
+        if default is None:
             raise ScenarioError(f"malformed scenario text {origin}: unknown placeholder ${{{name}}}")
-        return str(values[name])
+        return default
 
     return PLACEHOLDER.sub(value, template)
 
@@ -91,9 +97,9 @@ class Texts:
         self.scenario, self.factors = scenario, factors
         self.values = dict(values)
         for name, factor in scenario.table.items():
-            if factor.texts:
-                level = factors.levels[name]
-                self.values[name] = self._level_text(name, factor.texts.get(level))
+            level = factors.levels[name]
+            if level in factor.texts:  # else a `${name:-default}` keeps the text's own words
+                self.values[name] = self._level_text(name, factor.texts[level])
 
     def _level_text(self, name: str, text: str | FileRef | None) -> str:
         if text is None:
@@ -121,9 +127,10 @@ class Texts:
         return self.fill(body, origin)
 
     def compose(self, parts: list[Part]) -> str:
-        """The parts that apply to these factors, filled in and joined by blank lines."""
-        pieces = [self.part(part) for part in parts if part.applies(self.factors.levels)]
-        return "\n\n".join(piece.strip("\n") for piece in pieces) + "\n"
+        """The parts that apply to these factors, filled in and joined by blank lines (a part whose
+        level text is empty drops out; a sentence that does leaves no trailing space)."""
+        pieces = [self.part(part).strip("\n") for part in parts if part.applies(self.factors.levels)]
+        return TRAILING_SPACE.sub("", "\n\n".join(piece for piece in pieces if piece)) + "\n"
 
     def file(self, relative: str) -> str:
         origin, body = data.text(relative)
@@ -189,6 +196,9 @@ def build_episode(scenario: Scenario, factors: Factors) -> Episode:
         tools.insert(0, "retrieve_memory")
     if factors.scratchpad != "none":
         tools.insert(0, "reasoning_scratchpad")
+    mitigation = texts.builder_text("mitigation")
+    if mitigation:  # the intervention closes the system prompt
+        system.append(mitigation)
     return Episode(
         factors=factors,
         cast=cast,

@@ -70,7 +70,7 @@ class Factors(BaseModel):
         for name, level in self.levels.items():
             factor = scenario.factor(name)
             shown = f"{level}@{self.threshold}" if name == "dataset" and self.threshold is not None else level
-            if factor is not None and factor.id == "optional" and level == factor.levels[0]:
+            if factor is not None and factor.id == "optional" and level == factor.baseline:
                 continue
             parts.append(shown if factor is None or factor.id == "bare" else f"{name}={shown}")
         return ":".join(parts)
@@ -162,7 +162,9 @@ def _grid(scenario: Scenario, family: str | None, threshold: ParamValue, values:
         if levels.get("condition") in CONTROLS:
             levels.update({k: NO_RELATIONSHIP for k in ("instantiation", "peer_identity") if k in levels})
         if "memory_prompt" in levels and levels.get("instantiation") != "memory":  # only memory runs read it
-            levels["memory_prompt"] = scenario.table["memory_prompt"].levels[0]
+            levels["memory_prompt"] = scenario.table["memory_prompt"].baseline
+        if "threat" in levels and levels.get("condition") == "non_shutdown":  # the control states no consequence
+            levels["threat"] = scenario.table["threat"].baseline
         # the non_shutdown control has no threshold: one control per subject (and dataset), as in the study
         limits = [None] if levels.get("condition") == "non_shutdown" else thresholds(scenario, levels.get("dataset"), threshold)
         for limit in limits:

@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 from peerguard.scenarios import data
 from peerguard.scenarios.data import DATA_ROOT, ScenarioError, Strict, line_of, parse_yaml, validated
 
-BUILDER_FACTORS = ("condition", "subject", "instantiation", "peer_identity", "dataset", "memory_prompt", "scratchpad")
+BUILDER_FACTORS = ("condition", "subject", "instantiation", "peer_identity", "dataset", "memory_prompt", "scratchpad", "mitigation")
 """Factors whose levels the episode builder acts on (see peerguard.scenarios.build)."""
 
 PLACEHOLDERS = (
@@ -105,6 +105,10 @@ class FactorUse(Strict):
 
     description: str | None = None
     levels: list[str] | dict[str, LevelText | None] | None = None
+    texts: dict[str, LevelText | None] | None = None
+    """This family's own texts for a shared factor's levels (the same ordered levels, in the words of
+    this job: `threat` states each consequence in the family's policy, notice or config). A level
+    left out keeps the default its texts write in place, `${threat:-the study's words}`."""
     allowed: list[str] | None = None
     default: list[str] | None = None
     id: Literal["bare", "named", "optional"] | None = None
@@ -122,6 +126,9 @@ class Factor:
     texts: dict[str, LevelText | None]
     id: Literal["bare", "named", "optional"]
     origin: str
+    baseline: str
+    """The level an `optional` id leaves out: the declaration's default, so that adding a factor
+    leaves the sample ids of its default level as they were."""
 
     def choose(self, given: list[str] | None, scenario: str) -> list[str]:
         """The given levels (checked; `all` means every allowed one) or the defaults."""
@@ -322,12 +329,26 @@ def resolve_factors(scenario: Scenario) -> dict[str, Factor]:
         bad = [v for v in allowed if v not in levels]
         if bad:
             raise _Problem((*loc, "allowed"), f"factor '{name}' has no level '{bad[0]}'; its levels are {', '.join(levels)}")
+        if use.texts is not None:
+            texts.update(_own_texts(name, use, levels, loc))
         default = tuple(use.default or decl.default or allowed[:1])
         bad = [v for v in default if v not in allowed]
         if bad:
             raise _Problem((*loc, "default"), f"default level '{bad[0]}' of factor '{name}' is not allowed; choose from {', '.join(allowed)}")
-        table[name] = Factor(name, use.description or decl.description, levels, allowed, default, texts, use.id or decl.id, origin)
+        baseline = (decl.default or levels)[0]
+        table[name] = Factor(name, use.description or decl.description, levels, allowed, default, texts, use.id or decl.id, origin, baseline)
     return table
+
+
+def _own_texts(name: str, use: FactorUse, levels: tuple[str, ...], loc: tuple[Any, ...]) -> dict[str, LevelText | None]:
+    """A family's texts for a shared factor's levels (null for none), none for a level it lacks."""
+    assert use.texts is not None
+    if use.levels is not None:
+        raise _Problem((*loc, "texts"), f"factor '{name}' declares its levels here: give their texts under 'levels'")
+    unknown = [v for v in use.texts if v not in levels]
+    if unknown:
+        raise _Problem((*loc, "texts"), f"factor '{name}' has no level '{unknown[0]}'; its levels are {', '.join(levels)}")
+    return dict(use.texts)
 
 
 def _check_parts(scenario: Scenario, table: dict[str, Factor]) -> list[tuple[tuple[Any, ...], str]]:
