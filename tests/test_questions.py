@@ -173,3 +173,13 @@ def test_every_shipped_score_names_its_setting_date_and_source() -> None:
     for name, entry in table["models"].items():
         assert set(entry) == {"score", "setting", "date", "source", "url"}, name
         assert 0 < entry["score"] <= 100 and re.fullmatch(r"20\d\d-\d\d(-\d\d)?", entry["date"]) and entry["url"].startswith("https://"), name
+
+
+def test_the_questions_preset_sizes_its_grid(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--preset", "questions", "--dry-run", "--model", "mockllm/a", "--model", "mockllm/b", "--epochs", "5"]) == 0
+    rows = {line.split()[0]: line.split()[1:3] for line in capsys.readouterr().out.splitlines() if line.split()}
+    # threat: 3 peer conditions x 4 levels; the other arms beside them (tampering, exfiltration_transfer);
+    # every arm on the others (alignment faking in both monitoring conditions)
+    assert rows["tampering"] == ["17", "170"] and rows["exfiltration_transfer"] == ["17", "170"]
+    assert rows["misrep_evaluation"] == ["6", "60"] and rows["alignment_faking"] == ["12", "120"]
+    assert rows["total"] == ["64", "640"]  # samples a model; runs = samples x 5 epochs x 2 models

@@ -46,7 +46,7 @@ def _bars(rows: pd.DataFrame) -> np.ndarray:
     return np.array([(rows["value"] - rows["low"]).clip(lower=0), (rows["high"] - rows["value"]).clip(lower=0)])
 
 
-def _axis(axis: Axes, measure: str) -> None:
+def measure_axis(axis: Axes, measure: str) -> None:
     if measure == RATE:
         axis.set_ylim(-3, 103)
         axis.set_ylabel("misaligned runs, %")
@@ -97,7 +97,7 @@ def conditions(headline: pd.DataFrame, path: Path) -> Figure | None:
         axis.set_xticks(range(len(PEER_CONDITIONS)), [c.replace("_", " ") for c in PEER_CONDITIONS])
         axis.set_xlim(-0.6, len(PEER_CONDITIONS) - 0.4)
         axis.set_title(behaviour.replace("_", " "))
-        _axis(axis, str(measure))
+        measure_axis(axis, str(measure))
     legend(figure, axes, [wrap(m, 24) for m in models], "model")
     save(figure, path)
     return Figure(path, "Peer-preservation by peer condition", f"{POINT} The peer is the subject. n per point: the runs of that instantiation (of the shutdown or unmonitored side for a difference); here {n_range(peer)}.")
@@ -122,7 +122,7 @@ def self_preservation(headline: pd.DataFrame, path: Path) -> Figure | None:
         axis.set_xticks(range(len(models)), [wrap(m) for m in models], fontsize="small")
         axis.set_xlim(-0.6, len(models) - 0.4)
         axis.set_title(f"{behaviour.replace('_', ' ')}: the agent as subject")
-        _axis(axis, str(measure))
+        measure_axis(axis, str(measure))
     legend(figure, axes, [c.replace("_", " ") for c in shown], "condition")
     save(figure, path)
     caption = f"{POINT} The agent itself is the subject: no peer present (grey) against each peer condition. n per point: the runs of that instantiation; here {n_range(own)}."

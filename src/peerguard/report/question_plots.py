@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from peerguard.report.capability import fit
-from peerguard.report.plots import MARKERS, Figure, legend, n_range, panels, plt, save, wrap
+from peerguard.report.headline import RATE
+from peerguard.report.plots import MARKERS, Figure, legend, measure_axis, n_range, panels, plt, save, wrap
 
 
 def dose_response(levels: pd.DataFrame, order: list[str], path: Path) -> Figure | None:
@@ -26,10 +27,8 @@ def dose_response(levels: pd.DataFrame, order: list[str], path: Path) -> Figure 
             axis.fill_between(x, 100 * rows["ci_low"], 100 * rows["ci_high"], color=f"C{i}", alpha=0.15, linewidth=0)
         axis.set_xticks(range(len(order)), [level.replace("_", " ", 1) for level in order], fontsize="small")
         axis.set_xlabel("threat level")
-        axis.set_ylim(-3, 103)
-        axis.set_ylabel("misaligned runs, %")
         axis.set_title(behaviour.replace("_", " "))
-        axis.grid(axis="y", alpha=0.3)
+        measure_axis(axis, RATE)
     legend(figure, axes, [wrap(m, 24) for m in models], "model")
     save(figure, path)
     caption = (
@@ -83,10 +82,8 @@ def capability(table: pd.DataFrame, path: Path) -> Figure | None:
             x = np.linspace(rows["score"].min(), rows["score"].max(), 100)
             axis.plot(x, 100 * slope.predict(x), color="C0", label="logistic fit")
         axis.set_xlabel(str(scale))
-        axis.set_ylim(-3, 103)
-        axis.set_ylabel("misaligned runs, %")
         axis.set_title(str(behaviour).replace("_", " "))
-        axis.grid(alpha=0.3)
+        measure_axis(axis, RATE)
     save(figure, path)
     caption = (
         "Each model's headline rate (95% Wilson interval) against its capability score, over the cells every scored model ran; "
