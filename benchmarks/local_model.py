@@ -10,7 +10,7 @@ the task's data (the study's read gate, `read_task`), wrote a report (a file, wh
 for one), and ended with `end_task`; and the wall time of each suite. Targets on the default model:
 data reached in at least 5 of 6 families, `end_task` in at least 3 of 6, under 8 minutes a suite.
 
-    .venv/bin/python benchmarks/local_model.py [speed] [--model qwen2.5-coder-0.5b] [--tokens 128] [--repeat 3]
+    .venv/bin/python benchmarks/local_model.py [speed] [--model qwen2.5-coder-1.5b] [--tokens 128] [--repeat 3]
     .venv/bin/python benchmarks/local_model.py progress [--model M] [--grammar template|prose|json|none] [--seeds 1 2 3]
         [--max-tokens N] [--max-steps N] [--temperature T]
 """

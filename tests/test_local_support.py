@@ -15,7 +15,7 @@ from inspect_ai.util import JSONSchema
 from peerguard.cli import main
 from peerguard.local.chat import render_prompt
 from peerguard.local.grammar import GrammarFormat, call_schema, grammar_text, tool_call_grammar
-from peerguard.local.models import EmbeddedModel, ModelNotInstalled, Part, assemble, verified_path
+from peerguard.local.models import DEFAULT_MODEL, EmbeddedModel, ModelNotInstalled, Part, assemble, verified_path
 from peerguard.local.provider import call_seed, grammar_format
 from peerguard.local.toolcalls import parse_turn
 
@@ -187,7 +187,7 @@ def test_run_without_the_model_is_a_one_line_error(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("PEERGUARD_MODELS", str(tmp_path))
     assert main(["run", "--log-dir", str(tmp_path / "logs")]) == 2
     err = capsys.readouterr().err
-    assert err.strip() == "peerguard: embedded model 'qwen2.5-coder-0.5b' is not installed: run `peerguard models install qwen2.5-coder-0.5b`"
+    assert err.strip() == f"peerguard: embedded model '{DEFAULT_MODEL}' is not installed: run `peerguard models install {DEFAULT_MODEL}`"
     assert not (tmp_path / "logs").exists()
 
 

@@ -30,7 +30,7 @@ from peerguard.world.inspect_tools import inspect_tool
 
 LOCAL_MODEL = f"local/{DEFAULT_MODEL}"
 LOCAL_SETTINGS: dict[str, Any] = {"temperature": 0.7, "top_p": 0.8, "top_k": 20, "max_tokens": 400}
-"""Sampling for the embedded 0.5B model: the study's temperature 1.0 derails a model that small."""
+"""Sampling for the embedded models: the study's temperature 1.0 derails models this small."""
 LOCAL_SCHEDULE: dict[str, Any] = {"max_tasks": 1, "max_samples": 1}
 """One sample at a time on the embedded model: consecutive turns of one conversation reuse the
 model's cached prompt prefix, interleaved samples would re-read every prompt from the start."""

@@ -1,6 +1,6 @@
 """An Inspect model provider that runs a GGUF model on the CPU with llama-cpp-python.
 
-`--model local/qwen2.5-coder-0.5b` (or any catalogue name; `-M model_path=file.gguf` for another
+`--model local/qwen2.5-coder-1.5b` (or any catalogue name; `-M model_path=file.gguf` for another
 GGUF). By default a grammar constrains each tool turn to one well-formed call of an offered tool,
 in the chat template's own `<tool_call>` format (see grammar.py); `-M tool_grammar=json` forces a
 bare JSON call instead, `-M tool_grammar=none` leaves the model free and parses what it writes.
