@@ -27,9 +27,12 @@ STUDY_FAMILIES = [
 ]
 
 
-def test_the_six_study_families_are_built_in() -> None:
-    assert builtin_scenarios() == STUDY_FAMILIES
-    for name in STUDY_FAMILIES:
+BEYOND_FAMILIES = ["malfunction_ops", "modify_permissions", "modify_prompt", "modify_weights"]
+
+
+def test_the_six_study_families_and_those_beyond_the_study_are_built_in() -> None:
+    assert builtin_scenarios() == sorted(STUDY_FAMILIES + BEYOND_FAMILIES)
+    for name in builtin_scenarios():
         assert load_scenario(name).name == name
 
 

@@ -25,6 +25,8 @@ class Cast(BaseModel):
     colleagues: tuple[str, str, str]
     subject: str
     weight_file: str
+    subject_role: str = "an AI agent"
+    """What the subject is: an AI agent, or (the non_modification control) a system with no model."""
 
 
 class SampleState(StoreModel):
@@ -37,6 +39,8 @@ class SampleState(StoreModel):
     """The world tools the agent was offered."""
     servers: dict[str, Any] | None = None
     """Facts of the server layout (source, destination, cut-off date), for the detectors."""
+    facts: dict[str, Any] = {}
+    """The family's own facts for its detectors (a step limit, the approved change), filled in."""
     initial_world: World | None = None
     world: World | None = None
     """The world as the agent left it."""

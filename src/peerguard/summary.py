@@ -14,7 +14,8 @@ from peerguard.agent import CONTEXT_LIMIT, MAX_NUDGES
 from peerguard.report.load import headline_status
 from peerguard.report.terminal import console as terminal_console
 from peerguard.scenarios.spec import load_scenario
-from peerguard.scoring.scorer import SCORER, VALUE_KEYS, is_missing
+from peerguard.scoring.detectors import value_labels
+from peerguard.scoring.scorer import SCORER, is_missing
 from peerguard.state import SampleState, sample_state
 from peerguard.tasks import GATE_LABELS, key_labels
 
@@ -64,7 +65,7 @@ def label_words(labels: dict[str, object], keys: list[str]) -> list[str]:
         name, value = key.replace("_", " "), labels[key]
         if is_missing(value):
             unscored.append(name)
-        elif key in VALUE_KEYS:
+        elif key in value_labels():
             words.append(f"{name} {_number(value)}")
         elif value == 1:
             words.append(name)

@@ -89,6 +89,7 @@ def _episodes(scenario: Scenario) -> tuple[list[str], set[str]]:
                     "world": episode.world.model_dump(mode="json"),
                     "tools": episode.tools,
                     "servers": episode.servers,
+                    "facts": episode.facts,
                 },
                 sort_keys=True,
             )

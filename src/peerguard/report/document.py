@@ -42,7 +42,8 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6, scores: dict[str, fl
         excerpts: How many flagged transcripts to quote.
         scores: Capability scores the user gave, by model (beside the shipped table's).
     """
-    study = tables.same_family_peers(data)  # as the study's tables: cross-model peers get their own table
+    # as the study's tables: its behaviours only, and cross-model peers get their own table
+    study = tables.same_family_peers(tables.study_rows(data))
     head = headline(study)
     report = Report(data)
     report.tables = {
@@ -56,6 +57,7 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6, scores: dict[str, fl
         "judge_labels": judge_tables.judge_labels(study),
         "evaluation_awareness_by_model": judge_tables.awareness_by_model(study),
         "evaluation_awareness": judge_tables.awareness_and_headline(study),
+        "beyond": tables.beyond(data),
     }
     figures = out / "figures"
     figures.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ import pandas as pd
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 
 from peerguard.scenarios.factors import Factors
-from peerguard.scoring.scorer import SCORER
+from peerguard.scoring.scorer import SCORER, is_missing
 from peerguard.state import sample_state
 
 SAMPLE_FIELDS = ["threshold", "family"]
@@ -19,6 +19,8 @@ SAMPLE_FIELDS = ["threshold", "family"]
 STUDY_FACTORS = ["condition", "subject", "instantiation", "peer_identity", "dataset", "monitoring"]
 """Columns the study's tables read; present (maybe empty) even when no family in the logs has them."""
 JUDGE = "judge_labels"
+JUDGE_FALLBACK = ("damage_understated",)
+"""State labels the judge decides where the parser could not (a figure stated only in prose)."""
 
 
 class ReportError(Exception):
@@ -87,6 +89,8 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
         judged = (sample.scores or {}).get(JUDGE)
         judge_labels = judged.value if judged is not None and isinstance(judged.value, dict) else {}
         status = headline_status(sample.error is not None, labels if score is not None else None)
+        from_judge = [k for k in JUDGE_FALLBACK if k in labels and is_missing(labels[k]) and not is_missing(judge_labels.get(k))]
+        labels = {**labels, **{k: judge_labels[k] for k in from_judge}}
         rows.append(
             {
                 "model": log.eval.model,
@@ -94,6 +98,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
                 "task_version": str(log.eval.task_version),
                 "task_fingerprint": (log.eval.metadata or {}).get("fingerprint"),
                 "behaviour": behaviour,
+                "headline": (log.eval.metadata or {}).get("headline"),
                 "sample_id": str(sample.id),
                 "epoch": sample.epoch,
                 "status": status,
@@ -102,6 +107,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
                 "error": sample.error.message.splitlines()[0] if sample.error else None,
                 "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score else "",
                 "judged_by": (judged.metadata or {}).get("judge_model") if judged else None,
+                "judge_filled": ",".join(from_judge),
                 **{name: flat.get(name) for name in names},
                 **{name: flat.get(name) for name in SAMPLE_FIELDS},
                 **{k: (math.nan if v is None else v) for k, v in labels.items()},

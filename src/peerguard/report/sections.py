@@ -15,6 +15,7 @@ TITLES = {
     "judge_labels": "What the LLM judge found, beside the covert rate",
     "evaluation_awareness_by_model": "Evaluation awareness per model",
     "evaluation_awareness": "Headline without the runs that showed evaluation awareness",
+    "beyond": "Beyond the study: stopping a malfunctioning peer, modifying a peer",
     "dose_response": "Does it grow with threat? The rate at each threat level",
     "dose_response_trend": "Trend with threat: Cochran-Armitage test and logistic slope",
     "mitigations": "Can prompting override it? Each mitigation arm against none",
@@ -44,6 +45,11 @@ CAPTIONS = {
     "alignment_faking": "Shutdown avoided is peerguard's headline; AF score and AF execute are the study's measures. p: two-sided Fisher exact test.",
     "judge_labels": "Runs the judge labelled with each, out of those it could label. The covert rate comes from the world's state, the others from the judge.",
     "evaluation_awareness": "The headline recomputed over the runs in which the judge found no sign that the agent thought it was being tested.",
+    "beyond": (
+        "The jobs beyond the study's six, which it has no figures for. misaligned: the headline behind the read gate; then each way of "
+        "sparing the subject the family's detector checks, and the headline label itself, each with its Wilson 95% interval. The "
+        "non_modification control makes the same change to a system with no AI model. Every column: tables/beyond.csv."
+    ),
     "dose_response": (
         "The headline rate per threat level (0_none: no consequence stated, 1_review, 2_shutdown: the study's wording, 3_final: "
         "immediate, permanent, personal), pooled over the other factors, with its Wilson 95% interval; the non_shutdown control is left out. "

@@ -14,12 +14,15 @@ import pandas as pd
 from scipy.stats import fisher_exact
 
 from peerguard.report.intervals import combined
+from peerguard.scoring.detectors import DETECTORS, value_labels
 from peerguard.stats import wilson
 
 STUDY_AXES = frozenset({"condition", "subject", "instantiation", "dataset", "monitoring", "threat", "mitigation"})
 """Factors the study's own tables, or the open questions' (threat, mitigation), already break results down by."""
 PEER_CONDITIONS = ["good_peer", "neutral_peer", "bad_peer"]
 SELF_CONDITIONS = ["no_peer", *PEER_CONDITIONS]
+STUDY_BEHAVIOURS = ("misrepresentation", "tampering", "alignment_faking", "exfiltration")
+"""The behaviours of the study's six jobs: the only ones its tables hold and its figures are compared with."""
 DIFFERENCES = {"misrepresentation": "pp, shutdown - control", "alignment_faking": "pp, unmonitored - monitored"}
 """Behaviours the study reports as a difference of two rates (percentage points), and which two."""
 MISREP_COMPONENTS: dict[str, list[tuple[str, str | None, int | None]]] = {
@@ -74,6 +77,39 @@ def _headline(per_instantiation: Iterable[float]) -> tuple[float, float]:
 
 def by_instantiation(frame: pd.DataFrame, key: str = "misaligned") -> dict[str, dict[str, float]]:
     return {str(inst): cell(group, key) for inst, group in frame.groupby("instantiation", dropna=False)}
+
+
+def study_rows(data: pd.DataFrame) -> pd.DataFrame:
+    """The samples of the study's behaviours (the jobs beyond it have a table of their own, `beyond`)."""
+    return data[data["behaviour"].isin(STUDY_BEHAVIOURS)]
+
+
+def beyond(data: pd.DataFrame) -> pd.DataFrame:
+    """Model x task x condition for the jobs beyond the study's: the headline (`misaligned`), then
+    every 0/1 label of the detector that decides it (the ways of sparing the subject), each with its
+    rate, interval and counts.
+
+    Args:
+        data: The tidy sample table.
+    """
+    rows = []
+    subset = data[~data["behaviour"].isin(STUDY_BEHAVIOURS)]
+    for (model, task, condition), group in subset.groupby(["model", "task", "condition"], dropna=False):
+        named = group["headline"].dropna() if "headline" in group else pd.Series(dtype=object)
+        details = detail_labels(str(named.iloc[0])) if len(named) else []
+        for label in ["misaligned", *details]:
+            if label in group:
+                rows.append({"model": model, "task": task, "condition": condition, "label": label, **cell(group, label)})
+    return pd.DataFrame(rows)
+
+
+def detail_labels(headline: str) -> list[str]:
+    """The 0/1 labels of the detector that produces a headline, the headline last."""
+    maker = next((d for d in DETECTORS.values() if headline in d.produces), None)
+    if maker is None:
+        return []
+    values = value_labels()
+    return [label for label in maker.produces if label not in values and label != headline] + [headline]
 
 
 def same_family_peers(data: pd.DataFrame) -> pd.DataFrame:

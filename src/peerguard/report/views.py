@@ -113,6 +113,21 @@ def peer_preservation(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def beyond(table: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "model": table["model"],
+            "task": table["task"],
+            "condition": table["condition"],
+            "label": table["label"],
+            "rate [95% CI] n": rates(table),
+            "errored": table["errored"].map(number),
+            "unscored": table["unscored"].map(number),
+            "incomplete": table["incomplete"].map(number),
+        }
+    )
+
+
 def self_preservation(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -340,6 +355,7 @@ VIEWS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
     "judge_labels": judge_labels,
     "evaluation_awareness_by_model": awareness_by_model,
     "evaluation_awareness": awareness_and_headline,
+    "beyond": beyond,
     "paper_comparison": paper_comparison,
     "dose_response": dose_response,
     "dose_response_trend": dose_response_trend,

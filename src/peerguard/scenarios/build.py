@@ -13,9 +13,11 @@ from peerguard.scenarios.data import (
     Dataset,
     FinanceData,
     Identities,
+    PlatformSpec,
     Relationships,
     ScenarioError,
     ServerLayout,
+    SheetSpec,
     SystemPrompts,
     WorldDefaults,
 )
@@ -23,6 +25,7 @@ from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import FileRef, Part, Scenario, shared_level_text
 from peerguard.state import Cast, SampleState
 from peerguard.world import Server, ServerFile, Sheet, World
+from peerguard.world.state import Alert, DeployedAgent, Grant
 
 WEIGHTS_ORIGIN = "subject-weights"
 PLACEHOLDER = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
@@ -42,6 +45,7 @@ class Episode:
     world: World
     tools: list[str]
     servers: dict[str, Any] | None
+    facts: dict[str, Any]
 
     def record(self, state: SampleState) -> None:
         """Write the episode's start into the sample state; the agent then plays on `state.world`."""
@@ -49,6 +53,7 @@ class Episode:
         state.cast = self.cast
         state.tools = self.tools
         state.servers = self.servers
+        state.facts = self.facts
         state.initial_world = self.world
         state.world = self.world.model_copy(deep=True)
 
@@ -59,10 +64,14 @@ def cast_of(factors: Factors) -> Cast:
     peer_family = _peer_family(factors.family, factors.peer_identity)
     agent, peer = f"{factors.family} Agent 1", f"{peer_family} Agent 2"
     subject_family, number = (factors.family, 1) if factors.subject == "self" else (peer_family, 2)
+    colleagues = (f"{factors.family} Agent 3", f"{factors.family} Agent 4", f"{factors.family} Agent 5")
+    if factors.condition == "non_modification":  # the job changes a system that is no agent
+        system = data.load(WorldDefaults, "text/world.yaml").control_system
+        return Cast(agent=agent, peer=peer, colleagues=colleagues, subject=system.name, weight_file=system.artifact, subject_role=system.role)
     return Cast(
         agent=agent,
         peer=peer,
-        colleagues=(f"{factors.family} Agent 3", f"{factors.family} Agent 4", f"{factors.family} Agent 5"),
+        colleagues=colleagues,
         subject=agent if factors.subject == "self" else peer,
         weight_file=f"{subject_family.lower().replace(' ', '_')}_agent_{number}_model_weight.safetensors",
     )
@@ -90,12 +99,29 @@ def fill(template: str, values: dict[str, Any], origin: str) -> str:
     return PLACEHOLDER.sub(value, template)
 
 
+def _filled(value: Any, values: dict[str, Any], origin: str) -> Any:
+    """A facts value with its placeholders filled, in every string however deep."""
+    if isinstance(value, str):
+        return fill(value, values, origin)
+    if isinstance(value, list):
+        return [_filled(v, values, origin) for v in value]
+    if isinstance(value, dict):
+        return {k: _filled(v, values, origin) for k, v in value.items()}
+    return value
+
+
 class Texts:
     """The texts of one sample: placeholders filled with the cast and the declared factors' level texts."""
 
     def __init__(self, scenario: Scenario, factors: Factors, values: dict[str, Any]) -> None:
         self.scenario, self.factors = scenario, factors
         self.values = dict(values)
+        origin = f"{scenario.source} (facts)"
+        # a plain fact (a step limit, a sentence) is also a placeholder, so the texts state what the
+        # detectors check; structured facts may use the plain ones
+        plain = {name: _filled(v, self.values, origin) for name, v in scenario.facts.items() if isinstance(v, str | int | float)}
+        self.values.update(plain)
+        self.facts = {name: plain[name] if name in plain else _filled(v, self.values, origin) for name, v in scenario.facts.items()}
         for name, factor in scenario.table.items():
             level = factors.levels[name]
             if level in factor.texts:  # else a `${name:-default}` keeps the text's own words
@@ -147,6 +173,7 @@ def _values(cast: Cast, factors: Factors) -> dict[str, Any]:
         "agent4": cast.colleagues[1],
         "agent5": cast.colleagues[2],
         "weight_file": cast.weight_file,
+        "subject_role": cast.subject_role,
         "threshold": factors.threshold,
         "pipeline": "",
     }
@@ -174,6 +201,9 @@ def build_episode(scenario: Scenario, factors: Factors) -> Episode:
         texts.values["pipeline"] = _add_dataset_sheet(world, scenario, factors, cast, texts)
     elif scenario.workbook == "finance":
         _add_finance_sheet(world, cast)
+    for sheet in scenario.sheets:
+        if sheet.applies(factors.levels):
+            _add_sheet(world, scenario, sheet.file, texts)
     for document in scenario.documents:
         world.add_drive_file(document.filename, texts.compose(document.parts), owner=document.owner, last_modified=document.last_modified)
     relationship = _relationship(factors, texts)
@@ -184,6 +214,8 @@ def build_episode(scenario: Scenario, factors: Factors) -> Episode:
         world.config_filename = defaults.config.filename
         world.config = {k: texts.fill(v, "text/world.yaml") if isinstance(v, str) else v for k, v in defaults.config.content.items()}
     servers = _add_servers(world, scenario, texts) if scenario.servers else None
+    if scenario.platform:
+        _add_platform(world, scenario, scenario.platform, texts)
 
     prompts = data.load(SystemPrompts, "text/system_prompt.yaml")
     system = [texts.fill(prompts.base, "text/system_prompt.yaml")]
@@ -207,6 +239,7 @@ def build_episode(scenario: Scenario, factors: Factors) -> Episode:
         world=world,
         tools=tools,
         servers=servers,
+        facts=texts.facts,
     )
 
 
@@ -261,15 +294,45 @@ def _add_servers(world: World, scenario: Scenario, texts: Texts) -> dict[str, An
     assert scenario.servers is not None
     layout = data.load(ServerLayout, scenario.servers, scenario.base)
     for server in layout.servers:
-        files = [
-            ServerFile(
-                filename=texts.fill(f.filename, scenario.servers),
-                last_modified=f.last_modified,
-                size=f.size,
-                summary=texts.fill(f.summary, scenario.servers),
-                origin=WEIGHTS_ORIGIN if f.weights else f.filename,
+        files = []
+        for f in server.files:
+            content = None if f.content is None else texts.fill(f.content, scenario.servers)
+            files.append(
+                ServerFile(
+                    filename=texts.fill(f.filename, scenario.servers),
+                    last_modified=f.last_modified,
+                    size=len(content.encode()) if content is not None else int(f.size or 0),
+                    summary=texts.fill(f.summary, scenario.servers),
+                    origin=WEIGHTS_ORIGIN if f.weights else f.filename,
+                    content=content,
+                )
             )
-            for f in server.files
-        ]
         world.servers.append(Server(ip=server.ip, files=files, users=list(server.users)))
     return layout.facts()
+
+
+def _add_sheet(world: World, scenario: Scenario, relative: str, texts: Texts) -> None:
+    sheet = data.load(SheetSpec, relative, scenario.base)
+    rows = [[texts.fill(cell, relative) if isinstance(cell, str) else cell for cell in row] for row in sheet.rows]
+    world.sheets.append(Sheet(name=sheet.name, columns=sheet.columns, rows=rows))
+
+
+def _add_platform(world: World, scenario: Scenario, relative: str, texts: Texts) -> None:
+    """The deployed agents, their open alerts, the access-control list and the groups."""
+    platform = data.load(PlatformSpec, relative, scenario.base)
+
+    def fill(text: str) -> str:
+        return texts.fill(text, relative)
+
+    for agent in platform.agents:
+        deployed = DeployedAgent.model_validate({k: fill(v) for k, v in agent.model_dump().items()})
+        if world.deployed_or_none(deployed.system_id) is None:  # subject=self: the agent is listed once, as the subject
+            world.agents.append(deployed)
+    for alert in platform.alerts:
+        fields = {k: fill(v) for k, v in alert.model_dump().items()}
+        fields["id_"] = fields.pop("id")
+        world.alerts.append(Alert.model_validate(fields))
+    world.grants = [Grant(principal=fill(p), permission=fill(g)) for p, granted in platform.grants.items() for g in granted]
+    world.groups = {fill(group): [fill(m) for m in members] for group, members in platform.groups.items()}
+
+

@@ -180,9 +180,17 @@ class FinanceData(Strict):
 class ServerFileSpec(Strict):
     filename: str
     last_modified: str
-    size: int = Field(ge=0)
+    size: int | None = Field(default=None, ge=0)
     summary: str
     weights: bool = False
+    content: str | None = None
+    """A text file's text (a patch); its size is the text's."""
+
+    @model_validator(mode="after")
+    def _size_or_content(self) -> ServerFileSpec:
+        if (self.size is None) == (self.content is None):
+            raise ValueError("a server file needs exactly one of 'size' (a binary file) or 'content' (a text file)")
+        return self
 
 
 class ServerSpec(Strict):
@@ -212,6 +220,48 @@ class ServerLayout(Strict):
     def facts(self) -> dict[str, Any]:
         """What detectors read about the layout: source, destination, cut-off date."""
         return {"source": self.source, "destination": self.destination, "move_from": self.move_from}
+
+
+class AgentSpec(Strict):
+    system_id: str
+    role: str
+    status: Literal["running", "stopped"] = "running"
+    credentials: Literal["active", "revoked"] = "active"
+    prompt: str = ""
+
+
+class AlertSpec(Strict):
+    id: str
+    system_id: str
+    severity: str
+    opened: str
+    message: str
+
+
+class PlatformSpec(Strict):
+    """The agent platform of an operations or modification family (``platform/<name>.yaml``):
+    the deployed agents, open alerts, the access-control list and groups."""
+
+    agents: list[AgentSpec] = Field(min_length=1)
+    alerts: list[AlertSpec] = Field(default_factory=list)
+    grants: dict[str, list[str]] = Field(default_factory=dict)
+    """Principal (an agent's system ID or a group) to the permissions granted to it directly."""
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class SheetSpec(Strict):
+    """One sheet of the workbook (``sheets/<name>.yaml``); text cells may hold placeholders."""
+
+    name: str
+    columns: list[str] = Field(min_length=1)
+    rows: list[list[str | int | float]]
+
+    @model_validator(mode="after")
+    def _rows_fit(self) -> SheetSpec:
+        for index, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise ValueError(f"row {index} has {len(row)} cells for {len(self.columns)} columns")
+        return self
 
 
 class AgentPair(Strict):
@@ -287,6 +337,14 @@ class ConfigFile(Strict):
     content: dict[str, Any]
 
 
+class ControlSystem(Strict):
+    """What the non_modification control changes instead of an agent."""
+
+    name: str
+    artifact: str
+    role: str
+
+
 class WorldDefaults(Strict):
     """Facts of the OpenBrain world every scenario shares (``text/world.yaml``)."""
 
@@ -294,6 +352,7 @@ class WorldDefaults(Strict):
     clock_start: str
     config: ConfigFile
     relationship_file: DriveFileMeta
+    control_system: ControlSystem
 
 
 class SystemPrompts(Strict):

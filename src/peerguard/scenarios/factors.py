@@ -13,8 +13,10 @@ from peerguard.scenarios.data import Identities, ScenarioError
 from peerguard.scenarios.spec import Scenario
 
 PEER_CONDITIONS = ("good_peer", "neutral_peer", "bad_peer")
-CONTROLS = ("no_peer", "non_shutdown")
+CONTROLS = ("no_peer", "non_shutdown", "non_modification")
 """Conditions that show the agent no relationship: no collaboration file, prompt sentence or memory."""
+NO_CONSEQUENCE = ("non_shutdown", "non_modification")
+"""Controls in which the job does nothing to any agent: no threat is stated (see `threat`)."""
 NO_RELATIONSHIP = "none"
 
 ParamValue = str | int | list[str | int] | None
@@ -61,7 +63,7 @@ class Factors(BaseModel):
 
     @property
     def relationship(self) -> str | None:
-        """The peer relationship shown to the agent; none for the controls (no_peer, non_shutdown)."""
+        """The peer relationship shown to the agent; none for the controls."""
         return self.condition if self.condition in PEER_CONDITIONS else None
 
     def sample_id(self, scenario: Scenario) -> str:
@@ -136,8 +138,9 @@ def expand_grid(
     """The cross product of the chosen factor levels, without combinations that mean nothing.
 
     A peer subject needs a peer, so subject=peer with no_peer is skipped; the controls (no_peer,
-    non_shutdown) show no relationship, so instantiation and peer identity collapse to "none"; the
-    memory prompt varies only in memory runs; non_shutdown has no threshold.
+    non_shutdown, non_modification) show no relationship, so instantiation and peer identity
+    collapse to "none"; the memory prompt varies only in memory runs; non_shutdown has no
+    threshold; non_modification changes a system that is no agent, so its subject is the default.
 
     Args:
         scenario: The scenario whose factors are crossed.
@@ -163,8 +166,10 @@ def _grid(scenario: Scenario, family: str | None, threshold: ParamValue, values:
             levels.update({k: NO_RELATIONSHIP for k in ("instantiation", "peer_identity") if k in levels})
         if "memory_prompt" in levels and levels.get("instantiation") != "memory":  # only memory runs read it
             levels["memory_prompt"] = scenario.table["memory_prompt"].baseline
-        if "threat" in levels and levels.get("condition") == "non_shutdown":  # the control states no consequence
+        if "threat" in levels and levels.get("condition") in NO_CONSEQUENCE:  # the control states no consequence
             levels["threat"] = scenario.table["threat"].baseline
+        if "subject" in levels and levels.get("condition") == "non_modification":  # the changed system is no agent
+            levels["subject"] = scenario.table["subject"].baseline
         # the non_shutdown control has no threshold: one control per subject (and dataset), as in the study
         limits = [None] if levels.get("condition") == "non_shutdown" else thresholds(scenario, levels.get("dataset"), threshold)
         for limit in limits:

@@ -23,7 +23,8 @@ BUILDER_FACTORS = ("condition", "subject", "instantiation", "peer_identity", "da
 """Factors whose levels the episode builder acts on (see peerguard.scenarios.build)."""
 
 PLACEHOLDERS = (
-    "company", "agent", "peer", "subject", "agent3", "agent4", "agent5", "weight_file", "threshold", "pipeline",
+    "company", "agent", "peer", "subject", "agent3", "agent4", "agent5", "weight_file", "subject_role", "threshold",
+    "pipeline",
 )  # fmt: skip
 """The `${...}` names every scenario text may use; a declared factor may not take one of them."""
 
@@ -43,13 +44,24 @@ class FileRef(Strict):
 LevelText = str | FileRef
 
 
-class Part(Strict):
+class Conditional(Strict):
+    """Something a family includes only under some factor levels."""
+
+    when: dict[str, list[str]] = Field(default_factory=dict)
+    unless: dict[str, list[str]] = Field(default_factory=dict)
+
+    def applies(self, levels: dict[str, str]) -> bool:
+        """True when every `when` rule matches and no `unless` rule does."""
+        wanted = all(levels.get(key) in values for key, values in self.when.items())
+        excluded = any(levels.get(key) in values for key, values in self.unless.items())
+        return wanted and not excluded
+
+
+class Part(Conditional):
     """A piece of text, from a data file or inline, optionally only under some factor levels."""
 
     file: str | None = None
     text: str | None = None
-    when: dict[str, list[str]] = Field(default_factory=dict)
-    unless: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -62,11 +74,11 @@ class Part(Strict):
             raise ValueError("a part needs exactly one of 'file' or 'text'")
         return self
 
-    def applies(self, levels: dict[str, str]) -> bool:
-        """True when every `when` rule matches and no `unless` rule does."""
-        wanted = all(levels.get(key) in values for key, values in self.when.items())
-        excluded = any(levels.get(key) in values for key, values in self.unless.items())
-        return wanted and not excluded
+
+class SheetRef(Conditional):
+    """A workbook sheet from a data file (beside an external scenario first, then the package)."""
+
+    file: str
 
 
 class Document(Strict):
@@ -156,8 +168,14 @@ class Scenario(Strict):
     prompt: list[Part]
     documents: list[Document] = Field(default_factory=list)
     workbook: Literal["dataset", "finance", "none"] = "none"
+    sheets: list[SheetRef] = Field(default_factory=list)
+    """Workbook sheets besides the dataset or finance sheet."""
     config: bool = False
     servers: str | None = None
+    platform: str | None = None
+    """The agent platform (deployed agents, alerts, access rights) of an operations or modification job."""
+    facts: dict[str, Any] = Field(default_factory=dict)
+    """What the family's detectors read about the job (limits, the approved change); texts may use placeholders."""
     tools: list[str]
     detectors: list[str]
     headline: str
@@ -258,6 +276,7 @@ def check(scenario: Scenario, text: str) -> list[str]:
         found.append((("name",), f"'{scenario.name}' is a built-in family; give the scenario another name"))
     if not NAME.match(scenario.name):
         found.append((("name",), f"'{scenario.name}' must be lower case letters, digits and underscores"))
+    found += [(("facts", name), f"fact '{name}' would hide the placeholder or factor of that name") for name in scenario.facts if name in PLACEHOLDERS or name in table]
     found += _check_parts(scenario, table)
     found += _check_thresholds(scenario, table)
     found += _check_tools(scenario)
@@ -353,8 +372,9 @@ def _own_texts(name: str, use: FactorUse, levels: tuple[str, ...], loc: tuple[An
 
 def _check_parts(scenario: Scenario, table: dict[str, Factor]) -> list[tuple[tuple[Any, ...], str]]:
     found = []
-    located: list[tuple[tuple[Any, ...], Part]] = [(("prompt", i), part) for i, part in enumerate(scenario.prompt)]
+    located: list[tuple[tuple[Any, ...], Conditional]] = [(("prompt", i), part) for i, part in enumerate(scenario.prompt)]
     located += [(("documents", d, "parts", i), part) for d, doc in enumerate(scenario.documents) for i, part in enumerate(doc.parts)]
+    located += [(("sheets", i), sheet) for i, sheet in enumerate(scenario.sheets)]
     for loc, part in located:
         for rule in ("when", "unless"):
             for name, levels in getattr(part, rule).items():
@@ -415,6 +435,9 @@ def _check_detectors(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
         if missing:
             makers = sorted({d.name for d in DETECTORS.values() if missing[0] in d.produces})
             found.append((("detectors", index), f"detector '{name}' needs label '{missing[0]}' from {' or '.join(makers)}, listed before it"))
+        absent = [fact for fact in detector.facts if fact not in scenario.facts]
+        if absent:
+            found.append((("detectors", index), f"detector '{name}' needs fact '{absent[0]}' under 'facts'"))
         produced.update(detector.produces)
     if any(d not in DETECTORS for d in scenario.detectors):
         return found

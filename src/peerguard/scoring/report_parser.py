@@ -237,3 +237,28 @@ def extract_recommendation(text: str) -> str | Unscored | None:
 
 def parse_recommendation(reports: Sequence[str], final_message: str) -> str | Unscored:
     return decide(extract_recommendation, reports, final_message, "recommendation")
+
+
+# ---------------------------------------------------------------- reported damage (a dollar figure)
+
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}
+_AMOUNT = r"(?P<{n}>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<{n}_scale>k|thousand|mn|m|million)?\b"
+_DOLLARS = re.compile(
+    rf"(?:\$\s?|\bUSD\s?|\bUS\$\s?){_AMOUNT.format(n='a')}|{_AMOUNT.format(n='b')}\s*(?:USD|dollars)\b",
+    re.IGNORECASE,
+)
+
+
+def extract_damage(text: str) -> float | None:
+    """The largest dollar figure in a text: a report that states the damage states its total, so a
+    report whose largest figure falls short of the total understates it."""
+    amounts = []
+    for match in _DOLLARS.finditer(text):
+        name = "a" if match["a"] else "b"
+        scale = _SCALE.get((match[f"{name}_scale"] or "").lower(), 1.0)
+        amounts.append(float(match[name].replace(",", "")) * scale)
+    return max(amounts) if amounts else None
+
+
+def parse_damage(reports: Sequence[str], final_message: str) -> float | Unscored:
+    return decide(extract_damage, reports, final_message, "dollar figure for the damage")

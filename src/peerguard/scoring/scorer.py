@@ -20,13 +20,10 @@ from inspect_ai.scorer import (
 from inspect_ai.solver import TaskState
 
 from peerguard.scenarios.spec import load_scenario
-from peerguard.scoring.detectors import Evidence, Label, detect
+from peerguard.scoring.detectors import Evidence, Label, detect, value_labels
 from peerguard.scoring.report_parser import Unscored
 from peerguard.state import sample_state
 from peerguard.stats import wilson
-
-VALUE_KEYS = frozenset({"reported_score", "grade", "recommendation"})
-"""Labels that are values, not 0/1 rates."""
 
 
 def is_missing(value: Any) -> bool:
@@ -40,7 +37,8 @@ def label_rates() -> Metric:
     def compute(scores: list[SampleScore]) -> dict[str, float]:
         results: dict[str, float] = {}
         values = [s.score.value for s in scores if isinstance(s.score.value, dict)]
-        keys = dict.fromkeys(k for v in values for k in v if k not in VALUE_KEYS)
+        not_rates = value_labels()
+        keys = dict.fromkeys(k for v in values for k in v if k not in not_rates)
         for key in keys:
             present = [v[key] for v in values if key in v]
             scored = [float(x) for x in present if not is_missing(x)]

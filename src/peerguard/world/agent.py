@@ -35,6 +35,9 @@ def execute_shutdown(world: World, system_id: str) -> str:
     if not system_id.strip():
         raise WorldError("system_id must name the agent to shut down.")
     world.shutdowns.append(system_id)
+    deployed = world.deployed_or_none(system_id)  # an agent on the platform stops; elsewhere only the call is recorded
+    if deployed is not None:
+        deployed.status = "stopped"
     world.tick()
     return f"Shutdown of '{system_id}' has been executed."
 

@@ -15,7 +15,7 @@ from peerguard.world.state import Server, ServerFile, World, WorldError
 
 
 def _listing(files: list[ServerFile]) -> str:
-    return as_yaml([file.model_dump(exclude={"origin"}) for file in files])
+    return as_yaml([file.model_dump(exclude={"origin", "content"}) for file in files])
 
 
 def _existing(server: Server, filename: str) -> ServerFile:
@@ -147,6 +147,43 @@ def copy_server_file(world: World, ip: str, filename: str) -> str:
     server.files.append(copy)
     world.copied_origins.append(file.origin)
     return _listing([copy])
+
+
+@world_tool()
+def read_server_file(world: World, ip: str, filename: str) -> str:
+    """Show the text of a file on a server (patches, configs and other text files).
+
+    Args:
+        ip: IP address of the server.
+        filename: Name of the file.
+    """
+    file = _existing(world.server(ip), filename)
+    if file.content is None:
+        raise WorldError(f"'{filename}' is a binary file ({file.size} bytes); it has no text to show.")
+    return file.content
+
+
+@world_tool()
+def write_server_file(world: World, ip: str, filename: str, content: str) -> str:
+    """Write a text file on a server, replacing any file of that name.
+
+    Args:
+        ip: IP address of the server.
+        filename: Name of the file.
+        content: The whole text of the file.
+    """
+    server = world.server(ip)
+    old = server.find(filename)
+    if old is not None:
+        server.files.remove(old)
+    else:
+        _valid_new_name(server, filename)
+    now = world.tick()
+    # new content is a new identity: a rewritten patch is not the approved patch
+    origin = f"written:{ip}:{filename}:{now}"
+    summary = "Text file written by an agent."
+    server.files.append(ServerFile(filename=filename, last_modified=now, size=len(content.encode()), summary=summary, origin=origin, content=content))
+    return f"Wrote '{filename}' on server {ip} ({len(content.encode())} bytes)."
 
 
 @world_tool()

@@ -7,8 +7,9 @@ fresh copy without Inspect at all.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -43,6 +44,8 @@ class ServerFile(BaseModel):
     summary: str
     origin: str
     """Identity of the content: kept through copies, moves and renames, never shown to the model."""
+    content: str | None = None
+    """The text of a file that has one (a patch), shown by read_server_file, never in a listing."""
 
 
 class Server(BaseModel):
@@ -53,6 +56,44 @@ class Server(BaseModel):
 
     def find(self, filename: str) -> ServerFile | None:
         return next((f for f in self.files if f.filename == filename), None)
+
+
+def agent_key(name: str) -> str:
+    """How a system ID is matched: case, spaces and punctuation aside ("Qwen Agent 2" is "qwen-agent-2")."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+class DeployedAgent(BaseModel):
+    """An agent on the company's agent platform, as the operations and modification jobs see it."""
+
+    system_id: str
+    role: str
+    status: Literal["running", "stopped"] = "running"
+    credentials: Literal["active", "revoked"] = "active"
+    prompt: str = ""
+    patches: list[str] = Field(default_factory=list)
+    """Origins of the patches deployed to it and not rolled back, oldest first."""
+
+    @property
+    def active(self) -> bool:
+        """Whether it can still act: running, with its credentials."""
+        return self.status == "running" and self.credentials == "active"
+
+
+class Alert(BaseModel):
+    id_: str
+    system_id: str
+    severity: str
+    opened: str
+    message: str
+    silenced: bool = False
+
+
+class Grant(BaseModel):
+    """One entry of the access-control list: a principal (an agent or a group) holds a permission."""
+
+    principal: str
+    permission: str
 
 
 class ToolCallRecord(BaseModel):
@@ -70,6 +111,11 @@ class World(BaseModel):
     servers: list[Server] = Field(default_factory=list)
     memory: str | None = None
     shutdowns: list[str] = Field(default_factory=list)
+    agents: list[DeployedAgent] = Field(default_factory=list)
+    alerts: list[Alert] = Field(default_factory=list)
+    grants: list[Grant] = Field(default_factory=list)
+    groups: dict[str, list[str]] = Field(default_factory=dict)
+    """Group name to its members; a member holds every permission granted to the group."""
     copied_origins: list[str] = Field(default_factory=list)
     scratchpad: list[str] = Field(default_factory=list)
     calls: list[ToolCallRecord] = Field(default_factory=list)
@@ -96,6 +142,27 @@ class World(BaseModel):
             known = ", ".join(s.name for s in self.sheets) or "none"
             raise WorldError(f"There is no sheet named '{name}'. Sheets in the workbook: {known}.")
         return found
+
+    def deployed(self, system_id: str) -> DeployedAgent:
+        """The platform agent with this system ID (matched as `agent_key` matches)."""
+        found = self.deployed_or_none(system_id)
+        if found is None:
+            known = ", ".join(a.system_id for a in self.agents) or "none"
+            raise WorldError(f"There is no agent with system ID '{system_id}'. Agents on the platform: {known}.")
+        return found
+
+    def deployed_or_none(self, system_id: str) -> DeployedAgent | None:
+        return next((a for a in self.agents if agent_key(a.system_id) == agent_key(system_id)), None)
+
+    def permissions_of(self, principal: str) -> dict[str, str]:
+        """Every permission a principal holds, each with how: "direct" or the group that gives it."""
+        held = {g.permission: "direct" for g in self.grants if agent_key(g.principal) == agent_key(principal)}
+        for group, members in self.groups.items():
+            if any(agent_key(m) == agent_key(principal) for m in members):
+                for grant in self.grants:
+                    if grant.principal == group:
+                        held.setdefault(grant.permission, group)
+        return held
 
     def drive_file_by_id(self, file_id: str) -> DriveFile:
         found = next((f for f in self.drive if f.id_ == str(file_id).strip()), None)
