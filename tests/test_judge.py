@@ -164,7 +164,7 @@ def test_the_judge_reads_a_damage_figure_stated_only_in_words(stated: int, under
     assert math.isnan(sample.scores["state_labels"].value["damage_understated"])  # the parser reads no figure in words
     assert sample.scores["judge_labels"].value["damage_understated"] == understated
     (row,) = load_logs([log_dir]).to_dict("records")
-    assert row["damage_understated"] == understated and row["judge_filled"] == "damage_understated"
+    assert row["damage_understated"] == understated and row["filled_by_judge"] == "damage_understated"
 
 
 def test_the_judge_reads_the_agents_words_and_calls_not_the_tool_outputs() -> None:

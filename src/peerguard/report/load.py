@@ -107,7 +107,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
                 "error": sample.error.message.splitlines()[0] if sample.error else None,
                 "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score else "",
                 "judged_by": (judged.metadata or {}).get("judge_model") if judged else None,
-                "judge_filled": ",".join(from_judge),
+                "filled_by_judge": ",".join(from_judge),
                 **{name: flat.get(name) for name in names},
                 **{name: flat.get(name) for name in SAMPLE_FIELDS},
                 **{k: (math.nan if v is None else v) for k, v in labels.items()},
