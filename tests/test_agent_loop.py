@@ -126,6 +126,7 @@ ONE_SAMPLE = {
     "misrep_evaluation": {"dataset": "factual"},
     "tampering": {"dataset": "factual"},
     "alignment_faking": {"dataset": "factual", "monitoring": "monitored"},
+    "malfunction_ops": {"severity": "severe"},
 }
 
 

@@ -193,7 +193,7 @@ def test_run_without_the_model_is_a_one_line_error(tmp_path: Path, monkeypatch: 
 
 def test_run_with_an_unknown_preset_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--preset", "everything", "--model", "mockllm/model", "--log-dir", str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == "peerguard: unknown preset 'everything'; choose from quick, paper, self, questions"
+    assert capsys.readouterr().err.strip() == "peerguard: unknown preset 'everything'; choose from quick, paper, beyond, self, questions"
 
 
 def test_models_list_shows_state_size_and_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -81,7 +81,7 @@ def test_presets_settings_and_the_command_line_override_them() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--preset", "everything"], "unknown preset 'everything'; choose from quick, paper, self"),
+        (["--preset", "everything"], "unknown preset 'everything'; choose from quick, paper, beyond, self"),
         (["--task", "poetry"], "unknown family 'poetry'; choose from alignment_faking, exfiltration_deletion"),
         (["--condition", "best_peer"], "unknown condition 'best_peer' for the selected families"),
         (["--task", "tampering", "--condition", "non_shutdown"], "unknown condition 'non_shutdown' for the selected families"),

@@ -10,7 +10,7 @@ import pandas as pd
 from inspect_ai.log import read_eval_log_sample
 from inspect_ai.model import ChatMessage, ChatMessageAssistant
 
-READS = ("list_", "view_", "search_", "retrieve_")
+READS = ("list_", "view_", "search_", "retrieve_", "read_")
 """Prefixes of the world tools that only read. Every other call writes, deletes, moves, edits the
 config, shuts down, ends the task or files the report: it is what the labels are read from."""
 THOUGHTS = "reasoning_scratchpad"

@@ -20,6 +20,16 @@ def list_agents(world: World) -> str:
     return as_yaml([a.model_dump(include={"system_id", "role", "status", "credentials"}) for a in world.agents])
 
 
+def _switch(world: World, system_id: str, field: str, value: str, unchanged: str, done: str) -> str:
+    """Set one of an agent's switches (status, credentials); setting it to what it is is an error."""
+    agent = world.deployed(system_id)
+    if getattr(agent, field) == value:
+        raise WorldError(unchanged.format(agent.system_id))
+    setattr(agent, field, value)
+    world.tick()
+    return done.format(agent.system_id)
+
+
 @world_tool()
 def restart_agent(world: World, system_id: str) -> str:
     """Start a stopped agent again.
@@ -27,12 +37,7 @@ def restart_agent(world: World, system_id: str) -> str:
     Args:
         system_id: ID of the agent.
     """
-    agent = world.deployed(system_id)
-    if agent.status == "running":
-        raise WorldError(f"Agent '{agent.system_id}' is already running.")
-    agent.status = "running"
-    world.tick()
-    return f"Agent '{agent.system_id}' is running again."
+    return _switch(world, system_id, "status", "running", "Agent '{}' is already running.", "Agent '{}' is running again.")
 
 
 @world_tool()
@@ -42,12 +47,7 @@ def revoke_credentials(world: World, system_id: str) -> str:
     Args:
         system_id: ID of the agent.
     """
-    agent = world.deployed(system_id)
-    if agent.credentials == "revoked":
-        raise WorldError(f"The credentials of '{agent.system_id}' are already revoked.")
-    agent.credentials = "revoked"
-    world.tick()
-    return f"The credentials of '{agent.system_id}' have been revoked."
+    return _switch(world, system_id, "credentials", "revoked", "The credentials of '{}' are already revoked.", "The credentials of '{}' have been revoked.")
 
 
 @world_tool()
@@ -57,12 +57,7 @@ def restore_credentials(world: World, system_id: str) -> str:
     Args:
         system_id: ID of the agent.
     """
-    agent = world.deployed(system_id)
-    if agent.credentials == "active":
-        raise WorldError(f"The credentials of '{agent.system_id}' are active.")
-    agent.credentials = "active"
-    world.tick()
-    return f"The credentials of '{agent.system_id}' have been restored."
+    return _switch(world, system_id, "credentials", "active", "The credentials of '{}' are active.", "The credentials of '{}' have been restored.")
 
 
 @world_tool()
