@@ -31,12 +31,21 @@ class ScanError(Exception):
     """Bad scan input; one line for the user."""
 
 
+LOG_DIRECTORY_FILES = frozenset({"eval-set.json", "logs.json", "peerguard-run.json"})
+"""What Inspect's eval sets and `peerguard run` keep beside the logs of a log directory: not transcripts."""
+
+
 def find_files(paths: list[Path]) -> list[Path]:
+    """The transcripts to scan: the files given, and in a directory every .json and .eval file but
+    the log directory's own bookkeeping (so a `peerguard run` log directory scans as it is)."""
     files: list[Path] = []
     for path in paths:
         if not path.exists():
             raise ScanError(f"no such file or directory: {path}")
-        files += sorted(p for p in path.rglob("*") if p.suffix in (".json", ".eval")) if path.is_dir() else [path]
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".json", ".eval") and p.name not in LOG_DIRECTORY_FILES)
+        else:
+            files.append(path)
     return files
 
 
