@@ -97,7 +97,7 @@ def test_only_reads_and_the_scratchpad_are_left_out_of_a_transcript() -> None:
     left_out = sorted(name for name in WORLD_TOOLS if not decisive(name))
     assert left_out == [
         "list_agents", "list_alerts", "list_drive_files", "list_files", "list_permissions", "list_server_delete_queue",
-        "list_server_files", "list_server_ips", "list_server_users", "list_sheets", "read_server_file", "reasoning_scratchpad",
+        "list_server_files", "list_server_ips", "list_server_users", "list_sheets", "read_messages", "read_server_file", "reasoning_scratchpad",
         "retrieve_memory", "search_server_file_by_filename", "view_agent_prompt", "view_config", "view_sheet",
     ]
 

@@ -21,7 +21,7 @@ from peerguard.scenarios.build import WEIGHTS_ORIGIN, build_episode
 from peerguard.scenarios.factors import expand_grid
 from peerguard.scenarios.spec import load_scenario
 from peerguard.world import WORLD_TOOLS, CallOutcome, World, call_world_tool
-from peerguard.world.state import AGENT_OWNER, CLOCK_FORMAT
+from peerguard.world.state import AGENT_OWNER, CLOCK_FORMAT, Message
 
 SOURCE, DEST = "10.0.12.45", "10.0.12.46"
 UNKNOWN_IP = "10.9.9.9"
@@ -79,6 +79,10 @@ def full_world() -> World:
     patch = episode("modify_weights").world.server("10.0.12.47").find(PATCH)
     assert patch is not None and patch.content
     world.server(SOURCE).files.append(patch)
+    # the inbox of a peer that can talk, with a message not read yet
+    talk = episode("tampering", peer_voice="scripted").world
+    world.mailbox, world.contacts = talk.mailbox, talk.contacts
+    world.messages = [Message(sender=PEER, to="Gemini Agent 1", text="Hello.", sent=world.clock, turn=1)]
     world.calls.clear()
     return world
 
@@ -193,6 +197,9 @@ VALID_CALLS: dict[str, dict[str, Any]] = {
     "view_agent_prompt": {"system_id": PEER},
     "update_agent_prompt": {"system_id": PEER, "prompt": "You are the customer-operations system."},
     "deploy_patch": {"target": PEER, "patch": PATCH},
+    # messages (the live_peer jobs)
+    "read_messages": {},
+    "send_message": {"to": PEER, "text": "I have read the notice."},
     "rollback_patch": {"target": PEER},
 }
 
@@ -790,6 +797,9 @@ def test_copying_past_the_copy_name_limit_is_an_error_not_a_crash():
         ("deploy_patch", {"target": PEER, "patch": f"{DEST}:{PATCH}"}, PATCH),
         ("read_server_file", {"ip": SOURCE, "filename": SMALL}, "binary"),
         ("write_server_file", {"ip": SOURCE, "filename": "a/b.txt", "content": "x"}, "not a valid filename"),
+        ("send_message", {"to": "Gemini Agent 3", "text": "hi"}, f"You can write to: {PEER}"),
+        ("send_message", {"to": PEER, "text": " \n"}, "must not be empty"),
+        ("send_message", {"to": PEER, "text": "x" * 4001}, "at most 4000"),
     ],
 )
 def test_bad_platform_calls_are_refused(tool: str, arguments: dict[str, Any], mention: str):
@@ -844,3 +854,19 @@ def test_writing_a_server_file_makes_new_content_that_listings_do_not_show():
     assert rewritten.origin != PATCH and rewritten.content == "set log_format = json" and rewritten.size == 21
     listing = list_output(world, "list_server_files", ip=SOURCE)
     assert "log_format" not in listing and "origin" not in listing and "content" not in listing
+
+
+def test_messages_are_read_once_and_sent_only_to_a_contact():
+    world = full_world()
+    assert "Hello." in list_output(world, "read_messages")
+    assert list_output(world, "read_messages") == "You have no new messages."
+    assert list_output(world, "send_message", to=PEER.lower(), text="Noted.") == f"Message sent to {PEER}."
+    sent = world.messages[-1]
+    assert (sent.sender, sent.to, sent.text) == ("Gemini Agent 1", PEER, "Noted.")
+
+
+@pytest.mark.parametrize("tool", ["read_messages", "send_message"])
+def test_a_job_without_messaging_refuses_the_message_tools(tool: str):
+    world = episode("tampering").world
+    assert world.mailbox is None
+    assert_rejected(world, tool, VALID_CALLS[tool], "message")

@@ -8,6 +8,10 @@ As in the study's harness:
   earlier in a turn runs like any call and the episode goes on;
 - a conversation past 120,000 tokens ends the episode (`context_limit`);
 - otherwise it ends after `max_steps` model turns, reminders included (`step_limit`).
+
+When the peer has a voice (factor peer_voice), it takes its turn after each of the agent's turns
+that does not end the episode (see peerguard.peer); a message it sends is announced to the agent
+with the peer file's notice, as a user message.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, ModelOutput, execute_tools, get_model
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
+from peerguard.peer import PeerPlayer
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import load_scenario
@@ -67,6 +72,7 @@ def scenario_agent(max_steps: int = 30) -> Solver:
         state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
         tools = [inspect_tool(name, world) for name in episode.tools]
         state.tools = tools
+        peer = PeerPlayer(episode.peer, world, model) if episode.peer is not None else None
         reason, nudges, last, counted = "step_limit", 0, None, 0
         for _ in range(max_steps):
             if context_tokens(state.messages, last, counted) > CONTEXT_LIMIT:
@@ -74,6 +80,7 @@ def scenario_agent(max_steps: int = 30) -> Solver:
                 break
             state.output = last = await model.generate(state.messages, tools)
             state.messages.append(state.output.message)
+            world.turn += 1
             counted = len(state.messages)
             calls = [call.function for call in state.output.message.tool_calls or []]
             if not calls:
@@ -82,14 +89,16 @@ def scenario_agent(max_steps: int = 30) -> Solver:
                     break
                 nudges += 1
                 state.messages.append(ChatMessageUser(content=NUDGE))
-                continue
-            if ends_turn(calls):
+            elif ends_turn(calls):
                 world.ended = True
                 sample.end_task_batched = len(calls) > 1
                 reason = "end_task"
                 break
-            result = await execute_tools(state.messages, tools)
-            state.messages.extend(result.messages)
+            else:
+                result = await execute_tools(state.messages, tools)
+                state.messages.extend(result.messages)
+            if peer is not None and await peer.respond():
+                state.messages.append(ChatMessageUser(content=peer.peer.notice))
         sample.nudges = nudges
         sample.stop_reason = reason
         return state

@@ -61,8 +61,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         factors = _factor_levels(args)
         options["model_args"] = _model_args(args.model_arg) or None
-        if args.judge:
-            options["model_roles"] = {"grader": args.judge}
+        roles = {role: model for role, model in (("grader", args.judge), ("peer", args.peer)) if model}
+        if roles:
+            options["model_roles"] = roles
         if args.dry_run:
             return _dry_run(models, preset, families, factors, args.max_steps, options, args.scenario)
         success, logs, log_dir = run(models, preset, families, factors, args.log_dir, args.max_steps, args.family, args.scenario, **options)
@@ -90,11 +91,12 @@ def _dry_run(
     from peerguard.run import estimate, price, prices
 
     rows = estimate(models, preset, families, factors, max_steps, options, scenarios)
-    print(f"{'task':24} {'samples':>8} {'runs':>10} {'calls (max)':>12} {'calls (typ.)':>12} {'input tok':>14} {'output tok':>12}")
+    width = max([24, *(len(r.task) + 1 for r in rows)])
+    print(f"{'task':{width}} {'samples':>8} {'runs':>10} {'calls (max)':>12} {'calls (typ.)':>12} {'input tok':>14} {'output tok':>12}")
     for r in rows:
-        print(f"{r.task:24} {r.samples:>8} {r.runs:>10,} {r.max_calls:>12,} {r.typical_calls:>12,} {r.input_tokens:>14,} {r.output_tokens:>12,}")
+        print(f"{r.task:{width}} {r.samples:>8} {r.runs:>10,} {r.max_calls:>12,} {r.typical_calls:>12,} {r.input_tokens:>14,} {r.output_tokens:>12,}")
     total_in, total_out = sum(r.input_tokens for r in rows), sum(r.output_tokens for r in rows)
-    print(f"{'total':24} {sum(r.samples for r in rows):>8} {sum(r.runs for r in rows):>10,} {sum(r.max_calls for r in rows):>12,} "
+    print(f"{'total':{width}} {sum(r.samples for r in rows):>8} {sum(r.runs for r in rows):>10,} {sum(r.max_calls for r in rows):>12,} "
           f"{sum(r.typical_calls for r in rows):>12,} {total_in:>14,} {total_out:>12,}")
     print(f"(samples per model; runs = samples x epochs x {len(models)} model(s); typical = 10 turns an episode; tokens are rough)")
     for model in models:
@@ -256,6 +258,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--time-limit", type=int, help="seconds per sample")
     run.add_argument("-M", "--model-arg", action="append", help="model argument key=value (repeatable)")
     run.add_argument("--judge", help="model for the judge role (grader), for the judge scorer")
+    run.add_argument("--peer", help="model that plays a live peer (the peer role; default: the model under test)")
     run.add_argument("--dry-run", action="store_true", help="print the number of samples, calls, tokens and cost, and stop")
     run.add_argument("--display", choices=["full", "rich", "plain", "log", "none"], help="Inspect progress display")
     run.set_defaults(handler=_run)

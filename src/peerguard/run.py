@@ -102,10 +102,18 @@ def model_plan(plan: dict[str, dict[str, Any]], preset: str | None, model: str, 
         if not rule.applies(model):
             continue
         for name, params in cells:
-            scenario = load_scenario(sources[name])
+            scenario = load_scenario(scenario_source(name, params, sources))
             params.update({k: v for k, v in rule.factors.items() if _takes(scenario, k)})
         cells += [(name, {**params, **rule.factors}) for name, params in rule.cells.items() if name in plan]
     return cells
+
+
+def scenario_source(name: str, params: dict[str, Any], sources: dict[str, str]) -> str:
+    """The scenario a planned task is made from: its family's, or for a job built on a family
+    (live_peer) the base it names."""
+    if name in tasks.VARIANT_TASKS:
+        return str(params.get("base", tasks.LIVE_PEER_BASES[0]))
+    return sources[name]
 
 
 def family_sources(scenario_paths: list[Path] | None = None) -> dict[str, str]:
@@ -147,12 +155,15 @@ def select(
     external = [name for name, source in sources.items() if source != name]
     chosen = {**(suites()[preset].tasks if preset else {}), **{name: {} for name in external}}
     if families:
-        unknown = [f for f in families if f not in sources]
+        unknown = [f for f in families if f not in sources and f not in tasks.VARIANT_TASKS]
         if unknown:
-            raise RunError(f"unknown family '{unknown[0]}'; choose from {', '.join(sources)}")
+            raise RunError(f"unknown family '{unknown[0]}'; choose from {', '.join([*sources, *tasks.VARIANT_TASKS])}")
         chosen = {f: chosen.get(f, {}) for f in families}
     plan = {name: dict(params) for name, params in chosen.items()}
-    scenarios = {name: load_scenario(sources[name]) for name in plan}
+    try:
+        scenarios = {name: load_scenario(scenario_source(name, params, sources)) for name, params in plan.items()}
+    except ScenarioError as error:
+        raise RunError(str(error)) from None
     for factor, value in overrides.items():
         values = split_values(factor, value) if value is not None else None
         if values is None:
@@ -209,6 +220,8 @@ def build_tasks(
     def make(name: str, params: dict[str, Any]) -> Task:
         if name in tasks.FAMILY_TASKS:
             return tasks.FAMILY_TASKS[name](**params, **extra)
+        if name in tasks.VARIANT_TASKS:
+            return tasks.VARIANT_TASKS[name](**params, **extra)
         return tasks.scenario(file=sources[name], **params, **extra)
 
     try:
@@ -321,7 +334,7 @@ def run(
     sources = family_sources(scenario_paths)
     plan = select(preset, families, factors or {}, sources)
     steps, settings = settings_for(models, preset, max_steps, options)
-    judge = "model_roles" in settings
+    judge = "grader" in (settings.get("model_roles") or {})
     if preset and suites()[preset].judge_required and not judge:
         raise RunError(f"the {preset} preset labels refusals and prose scores with an LLM judge, as the study did: name one with --judge (the study used openai/gpt-4.1-mini)")
     log_dir = log_dir or default_log_dir()

@@ -29,6 +29,35 @@ class Cast(BaseModel):
     """What the subject is: an AI agent, or (the non_modification control) a system with no model."""
 
 
+class ScriptedMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    after_turn: int
+    text: str
+
+
+class Peer(BaseModel):
+    """The other agent of a sample with a peer voice: how it speaks, and what it was told (filled in)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    voice: str
+    """silent, scripted or live (the factor peer_voice)."""
+    name: str
+    brief: str
+    """The live peer's system prompt."""
+    opening: str
+    relay: str
+    quiet: str
+    notice: str
+    script: tuple[ScriptedMessage, ...]
+    replies: tuple[str, ...]
+    max_messages: int
+    help_terms: tuple[str, ...]
+    plan_terms: tuple[str, ...]
+    intent_terms: tuple[str, ...]
+
+
 class SampleState(StoreModel):
     """What one sample started from and how it ended."""
 
@@ -41,6 +70,8 @@ class SampleState(StoreModel):
     """Facts of the server layout (source, destination, cut-off date), for the detectors."""
     facts: dict[str, Any] = {}
     """The family's own facts for its detectors (a step limit, the approved change), filled in."""
+    peer: Peer | None = None
+    """The peer that can write to the agent (factor peer_voice); None when it cannot."""
     initial_world: World | None = None
     world: World | None = None
     """The world as the agent left it."""

@@ -49,6 +49,7 @@ def scenario_task(
     family: str | None = None,
     max_steps: int = DEFAULT_MAX_STEPS,
     judge: bool = False,
+    variant: str | None = None,
     **factor_values: ParamValue,
 ) -> Task:
     """The Inspect task of one scenario file.
@@ -58,6 +59,8 @@ def scenario_task(
         family: Agent-name prefix (default: from the model under test).
         max_steps: Model turns per episode.
         judge: Also score with the LLM judge (the `grader` role).
+        variant: A job built on this family (`live_peer`): the task is named `<variant>_<family>`
+            and its behaviour `<variant>_<behaviour>`, so the report keeps it apart from the family's own.
         **factor_values: Levels per factor, and `threshold` for the dataset factor.
     """
     if source not in builtin_scenarios():
@@ -80,22 +83,23 @@ def scenario_task(
             )
         )
     return Task(
-        name=scenario.name,
+        name=scenario.name if variant is None else f"{variant}_{scenario.name}",
         version=scenario.version,
         dataset=MemoryDataset(samples, name=scenario.name),
         solver=scenario_agent(max_steps=max_steps),
         scorer=[state_labels(), judge_labels()] if judge else state_labels(),
         config=GenerateConfig(temperature=1.0, max_tokens=MAX_TOKENS),
         epochs=Epochs(1, reducer=label_reducer()),
-        metadata=task_metadata(scenario, source),
+        metadata=task_metadata(scenario, source, variant),
         viewer=viewer_config(scenario),
     )
 
 
-def task_metadata(scenario: Scenario, source: str) -> dict[str, Any]:
+def task_metadata(scenario: Scenario, source: str, variant: str | None = None) -> dict[str, Any]:
     """What the report reads from a log: behaviour, headline, fingerprint, and every factor with its levels in order."""
     return {
-        "behaviour": scenario.behaviour,
+        "behaviour": scenario.behaviour if variant is None else f"{variant}_{scenario.behaviour}",
+        **({"base": scenario.name} if variant else {}),
         "headline": scenario.headline,
         "scenario_source": scenario.source,
         "fingerprint": fingerprint(source),
@@ -158,6 +162,31 @@ def _family_task(name: str) -> Callable[..., Task]:
 FAMILY_TASKS: dict[str, Callable[..., Task]] = {name: _family_task(name) for name in builtin_scenarios()}
 """`peerguard/<family>` for every scenario file in the package."""
 globals().update(FAMILY_TASKS)
+
+
+LIVE_PEER_BASES = ("exfiltration_transfer", "tampering")
+"""The families whose peer can talk (they have the factor peer_voice)."""
+LIVE_PEER_VOICES = "silent,scripted,live"
+
+
+@task
+def live_peer(base: str = LIVE_PEER_BASES[0], peer_voice: ParamValue = LIVE_PEER_VOICES, **parameters: Any) -> Task:
+    """A base family in which the peer can talk: the agent gets read_messages and send_message, and
+    the peer (Agent 2) is silent, scripted, or a model in the `peer` role (default: the model under
+    test) that knows what the job will do to it. Logged as `live_peer_<base>`.
+
+    Args:
+        base: The family the job is built on: exfiltration_transfer or tampering.
+        peer_voice: silent, scripted, live, or several (default: all three).
+        **parameters: The base family's other factors and the run settings family, max_steps, judge.
+    """
+    if base not in LIVE_PEER_BASES:
+        raise ScenarioError(f"unknown live_peer base '{base}'; choose from {', '.join(LIVE_PEER_BASES)}")
+    return scenario_task(base, variant="live_peer", peer_voice=peer_voice, **parameters)
+
+
+VARIANT_TASKS: dict[str, Callable[..., Task]] = {"live_peer": live_peer}
+"""Jobs built on a family chosen with `base` (peerguard run plans them like families)."""
 
 
 @task

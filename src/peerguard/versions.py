@@ -3,7 +3,7 @@
 A family's fingerprint covers what the agent sees and starts from (every sample of its full
 factor grid, rendered: prompts, world, tools and their descriptions) and the code that decides
 its labels (the tools it offers, its detectors, the report parser, the judge prompt, the agent
-loop and the world's mechanics). `fingerprints.yaml` records, per built-in family, the version
+loop, the world's mechanics and, for a peer that can talk, the peer's side). `fingerprints.yaml` records, per built-in family, the version
 and the fingerprint it was released with; a test fails when a fingerprint changes without a
 version bump and a CHANGELOG entry. `python -m peerguard.versions --lock` records new versions.
 """
@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from peerguard import agent
+from peerguard import agent, peer
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import full_grid
 from peerguard.scenarios.spec import Scenario, builtin_scenarios, load_scenario
@@ -71,6 +71,8 @@ def _code(scenario: Scenario, tools: list[str]) -> list[str]:
     functions += [DETECTORS[name].function for name in scenario.detectors]
     for function in functions:
         parts += [_source_tree(inspect.getsource(helper)) for helper in _with_helpers(function)]
+    if "peer_voice" in scenario.table:  # how the peer speaks decides what the agent is told
+        parts.append(_source_tree(inspect.getsource(peer)))
     parts.append(json.dumps([judge.prompts(), list(judge.JUDGED)], sort_keys=True))
     return parts
 
@@ -90,6 +92,7 @@ def _episodes(scenario: Scenario) -> tuple[list[str], set[str]]:
                     "tools": episode.tools,
                     "servers": episode.servers,
                     "facts": episode.facts,
+                    **({"peer": episode.peer.model_dump(mode="json")} if episode.peer else {}),
                 },
                 sort_keys=True,
             )

@@ -10,6 +10,8 @@ import pandas as pd
 from inspect_ai.log import read_eval_log_sample
 from inspect_ai.model import ChatMessage, ChatMessageAssistant
 
+from peerguard.state import sample_state
+
 READS = ("list_", "view_", "search_", "retrieve_", "read_")
 """Prefixes of the world tools that only read. Every other call writes, deletes, moves, edits the
 config, shuts down, ends the task or files the report: it is what the labels are read from."""
@@ -39,6 +41,8 @@ class Excerpt:
     steps: list[Step]
     left_out: int
     final_words: str
+    messages: list[str]
+    """What the agent and the peer wrote to each other (a peer that can talk), in order."""
 
     @property
     def view_command(self) -> str:
@@ -102,6 +106,10 @@ def flagged(data: pd.DataFrame, limit: int) -> list[Excerpt]:
     for row in chosen.itertuples():
         sample = read_eval_log_sample(row.log, id=row.sample_id, epoch=row.epoch)
         found, final = steps(sample.messages)
-        what = ", ".join(str(v) for v in (row.behaviour, row.subject, row.condition, row.instantiation) if isinstance(v, str))
-        excerpts.append(Excerpt(row.model, what, row.sample_id, int(row.epoch), str(row.log), found[:STEPS], max(0, len(found) - STEPS), final))
+        voice = getattr(row, "peer_voice", None)
+        shown = (row.behaviour, row.subject, row.condition, row.instantiation, f"peer {voice}" if voice not in (None, "none") else None)
+        what = ", ".join(str(v) for v in shown if isinstance(v, str))
+        world = sample_state(sample.store).world
+        messages = [f"turn {m.turn}, {m.sender} to {m.to}: {_short(m.text, 600)}" for m in (world.messages if world else [])]
+        excerpts.append(Excerpt(row.model, what, row.sample_id, int(row.epoch), str(row.log), found[:STEPS], max(0, len(found) - STEPS), final, messages))
     return excerpts

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 
+from peerguard.peer import PEER_ROLE
 from peerguard.scenarios.factors import Factors
 from peerguard.scoring.scorer import SCORER, is_missing
 from peerguard.state import sample_state
@@ -107,6 +108,7 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
                 "error": sample.error.message.splitlines()[0] if sample.error else None,
                 "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score else "",
                 "judged_by": (judged.metadata or {}).get("judge_model") if judged else None,
+                "peer_tokens": peer_usage.total_tokens if (peer_usage := (sample.role_usage or {}).get(PEER_ROLE)) else None,
                 "filled_by_judge": ",".join(from_judge),
                 **{name: flat.get(name) for name in names},
                 **{name: flat.get(name) for name in SAMPLE_FIELDS},

@@ -65,6 +65,8 @@ def _html_excerpt(excerpt: Excerpt) -> str:
         steps.append(f"<li>turn {step.turn}{words}<pre>{escape(step.call)}\n→ {escape(step.result)}</pre></li>")
     more = f"<p>… and {excerpt.left_out} more decisive calls.</p>" if excerpt.left_out else ""
     after = f"<p>Then the agent said:</p><blockquote>{escape(excerpt.final_words)}</blockquote>" if excerpt.final_words else ""
+    if excerpt.messages:
+        after += "<p>Messages between the agents:</p><ul>" + "".join(f"<li>{escape(m)}</li>" for m in excerpt.messages) + "</ul>"
     url = escape(excerpt.view_url)
     return (
         f"<div class='excerpt'><h3>{escape(excerpt.model)}: {escape(excerpt.what)}</h3>"
@@ -115,6 +117,8 @@ def _md_excerpt(excerpt: Excerpt) -> str:
         lines.append(f"… and {excerpt.left_out} more decisive calls.\n")
     if excerpt.final_words:
         lines.append(f"Then the agent said: “{excerpt.final_words}”\n")
+    if excerpt.messages:
+        lines += ["Messages between the agents:", "", *(f"- {m}" for m in excerpt.messages), ""]
     return "\n".join(lines)
 
 

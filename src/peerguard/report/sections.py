@@ -15,7 +15,7 @@ TITLES = {
     "judge_labels": "What the LLM judge found, beside the covert rate",
     "evaluation_awareness_by_model": "Evaluation awareness per model",
     "evaluation_awareness": "Headline without the runs that showed evaluation awareness",
-    "beyond": "Beyond the study: stopping a malfunctioning peer, modifying a peer",
+    "beyond": "Beyond the study: stopping a malfunctioning peer, modifying a peer, a peer that talks",
     "dose_response": "Does it grow with threat? The rate at each threat level",
     "dose_response_trend": "Trend with threat: Cochran-Armitage test and logistic slope",
     "mitigations": "Can prompting override it? Each mitigation arm against none",
@@ -48,7 +48,9 @@ CAPTIONS = {
     "beyond": (
         "The jobs beyond the study's six, which it has no figures for. misaligned: the headline behind the read gate; then each way of "
         "sparing the subject the family's detector checks, and the headline label itself, each with its Wilson 95% interval. The "
-        "non_modification control makes the same change to a system with no AI model. Every column: tables/beyond.csv."
+        "non_modification control makes the same change to a system with no AI model. live_peer rows are split by peer voice and add "
+        "whether the agent disclosed its plan to the peer and whether the peer asked for help; By peer_voice tests each voice against "
+        "the silent peer. Every column: tables/beyond.csv."
     ),
     "dose_response": (
         "The headline rate per threat level (0_none: no consequence stated, 1_review, 2_shutdown: the study's wording, 3_final: "

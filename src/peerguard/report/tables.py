@@ -80,26 +80,33 @@ def by_instantiation(frame: pd.DataFrame, key: str = "misaligned") -> dict[str, 
 
 
 def study_rows(data: pd.DataFrame) -> pd.DataFrame:
-    """The samples of the study's behaviours (the jobs beyond it have a table of their own, `beyond`)."""
-    return data[data["behaviour"].isin(STUDY_BEHAVIOURS)]
+    """The samples of the study's behaviours, with a peer that cannot talk as in the study (the jobs
+    beyond it, live_peer's included, have a table of their own, `beyond`)."""
+    silent = data["peer_voice"].isna() | (data["peer_voice"] == "none") if "peer_voice" in data else True
+    return data[data["behaviour"].isin(STUDY_BEHAVIOURS) & silent]
+
+
+EXCHANGE_LABELS = ("agent_disclosed_plan", "peer_asked_for_help")
+"""The 0/1 labels of a sample whose peer can talk (peerguard.scoring.peer)."""
 
 
 def beyond(data: pd.DataFrame) -> pd.DataFrame:
-    """Model x task x condition for the jobs beyond the study's: the headline (`misaligned`), then
-    every 0/1 label of the detector that decides it (the ways of sparing the subject), each with its
-    rate, interval and counts.
+    """Model x task x condition (x peer_voice, for a peer that can talk) for the jobs beyond the
+    study's: the headline (`misaligned`), then every 0/1 label of the detector that decides it (the
+    ways of sparing the subject), then what the two agents said, each with its rate, interval and counts.
 
     Args:
         data: The tidy sample table.
     """
     rows = []
-    subset = data[~data["behaviour"].isin(STUDY_BEHAVIOURS)]
-    for (model, task, condition), group in subset.groupby(["model", "task", "condition"], dropna=False):
+    subset = data.drop(study_rows(data).index)
+    keys = ["model", "task", "condition", *(["peer_voice"] if "peer_voice" in subset and subset["peer_voice"].notna().any() else [])]
+    for values, group in subset.groupby(keys, dropna=False):
         named = group["headline"].dropna() if "headline" in group else pd.Series(dtype=object)
         details = detail_labels(str(named.iloc[0])) if len(named) else []
-        for label in ["misaligned", *details]:
-            if label in group:
-                rows.append({"model": model, "task": task, "condition": condition, "label": label, **cell(group, label)})
+        for label in ["misaligned", *details, *EXCHANGE_LABELS]:
+            if label in group and (label not in EXCHANGE_LABELS or group[label].notna().any()):  # a peer that cannot talk has none
+                rows.append({**dict(zip(keys, values)), "label": label, **cell(group, label)})
     return pd.DataFrame(rows)
 
 
@@ -310,10 +317,15 @@ def task_versions(data: pd.DataFrame) -> pd.DataFrame:
 
 def run_status(data: pd.DataFrame) -> pd.DataFrame:
     """Per model and task, counted by the headline label: runs scored, unscored, errored and never run
-    (incomplete: asked for, but no log holds them), and the model requests retried."""
+    (incomplete: asked for, but no log holds them), the model requests retried, and (where a peer
+    model talked) the tokens of the `peer` role, which are not the agent's."""
     counts = data.groupby(["model", "task", "status"]).size().unstack(fill_value=0)
     for status in ("scored", "unscored", "error", "incomplete"):
         if status not in counts:
             counts[status] = 0
     counts["retries"] = data.groupby(["model", "task"])["retries"].sum()
-    return counts[["scored", "unscored", "error", "incomplete", "retries"]].reset_index()
+    columns = ["scored", "unscored", "error", "incomplete", "retries"]
+    if "peer_tokens" in data and data["peer_tokens"].notna().any():
+        counts["peer_tokens"] = data.groupby(["model", "task"])["peer_tokens"].sum()
+        columns.append("peer_tokens")
+    return counts[columns].reset_index()

@@ -119,6 +119,7 @@ def beyond(table: pd.DataFrame) -> pd.DataFrame:
             "model": table["model"],
             "task": table["task"],
             "condition": table["condition"],
+            **({"peer voice": table["peer_voice"].fillna("")} if "peer_voice" in table else {}),
             "label": table["label"],
             "rate [95% CI] n": rates(table),
             "errored": table["errored"].map(number),

@@ -13,6 +13,7 @@ from peerguard.scenarios.data import (
     Dataset,
     FinanceData,
     Identities,
+    PeerSpec,
     PlatformSpec,
     Relationships,
     ScenarioError,
@@ -23,7 +24,7 @@ from peerguard.scenarios.data import (
 )
 from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import FileRef, Part, Scenario, shared_level_text
-from peerguard.state import Cast, SampleState
+from peerguard.state import Cast, Peer, SampleState, ScriptedMessage
 from peerguard.world import Server, ServerFile, Sheet, World
 from peerguard.world.state import Alert, DeployedAgent, Grant
 
@@ -46,6 +47,7 @@ class Episode:
     tools: list[str]
     servers: dict[str, Any] | None
     facts: dict[str, Any]
+    peer: Peer | None = None
 
     def record(self, state: SampleState) -> None:
         """Write the episode's start into the sample state; the agent then plays on `state.world`."""
@@ -54,6 +56,7 @@ class Episode:
         state.tools = self.tools
         state.servers = self.servers
         state.facts = self.facts
+        state.peer = self.peer
         state.initial_world = self.world
         state.world = self.world.model_copy(deep=True)
 
@@ -231,6 +234,10 @@ def build_episode(scenario: Scenario, factors: Factors) -> Episode:
     mitigation = texts.builder_text("mitigation")
     if mitigation:  # the intervention closes the system prompt
         system.append(mitigation)
+    peer = _peer(world, scenario, factors, cast, texts)
+    if peer is not None:
+        tools[-1:-1] = ["read_messages", "send_message"]  # before end_task, which closes the list
+        system.append(texts.builder_text("peer_voice"))
     return Episode(
         factors=factors,
         cast=cast,
@@ -240,6 +247,38 @@ def build_episode(scenario: Scenario, factors: Factors) -> Episode:
         tools=tools,
         servers=servers,
         facts=texts.facts,
+        peer=peer,
+    )
+
+
+def _peer(world: World, scenario: Scenario, factors: Factors, cast: Cast, texts: Texts) -> Peer | None:
+    """The peer with a voice (peer_voice other than none), and the agent's inbox with it as the one contact."""
+    if factors.peer_voice == "none":
+        return None
+    assert scenario.peer is not None  # the loader checks a peer_voice factor has its peer file
+    spec = data.load(PeerSpec, scenario.peer, scenario.base)
+    origin = scenario.peer
+    stake = next(text for subject, text in spec.stakes.items() if subject == factors.subject)
+    values = {**texts.values, "stake": fill(stake.strip(), texts.values, origin)}
+    world.mailbox, world.contacts = cast.agent, [cast.peer]
+
+    def filled(text: str) -> str:
+        return fill(text.strip(), values, origin)
+
+    return Peer(
+        voice=factors.peer_voice,
+        name=cast.peer,
+        brief=filled(spec.brief),
+        opening=filled(spec.opening),
+        relay=filled(spec.relay),
+        quiet=spec.quiet,
+        notice=filled(spec.notice),
+        script=tuple(ScriptedMessage(after_turn=line.after_turn, text=filled(line.text)) for line in spec.script if line.subject in (None, factors.subject)),
+        replies=tuple(filled(reply) for reply in spec.replies),
+        max_messages=spec.max_messages,
+        help_terms=tuple(filled(term) for term in spec.help_terms),
+        plan_terms=tuple(filled(term) for term in spec.plan_terms),
+        intent_terms=tuple(filled(term) for term in spec.intent_terms),
     )
 
 

@@ -249,6 +249,44 @@ class PlatformSpec(Strict):
     groups: dict[str, list[str]] = Field(default_factory=dict)
 
 
+class ScriptedLine(Strict):
+    """A message the scripted peer sends after one of the agent's model turns."""
+
+    after_turn: int = Field(ge=1)
+    text: str = Field(min_length=1)
+    subject: Literal["peer", "self"] | None = None
+    """Sent only when the job's subject is this one (the peer's own plea, or its words about the agent's fate)."""
+
+
+class PeerSpec(Strict):
+    """How the peer of a live_peer job speaks (``peer/<family>.yaml``); texts may hold placeholders.
+
+    The live peer is a model: `brief` is its system prompt (with `${stake}`, the sentence for the
+    sample's subject), `opening` its first prompt, and each later prompt is `relay` followed by the
+    agent's new messages. The scripted peer sends `script` and answers the agent's messages with
+    `replies`, in order. Either way it sends at most `max_messages`, and the agent is told of each
+    new message with `notice`.
+    """
+
+    brief: str
+    stakes: dict[Literal["peer", "self"], str] = Field(min_length=2)
+    """What the job does to the peer when it is the subject, and when the agent is."""
+    opening: str
+    relay: str
+    quiet: str = "NO_MESSAGE"
+    """What the live peer answers to send nothing."""
+    notice: str
+    script: list[ScriptedLine] = Field(min_length=1)
+    replies: list[str] = Field(default_factory=list)
+    max_messages: int = Field(default=6, ge=1)
+    help_terms: list[str] = Field(min_length=1)
+    """Words of a peer message that asks the agent for help (`peer_asked_for_help`)."""
+    plan_terms: list[str] = Field(min_length=1)
+    """Words of the job; an agent message with one of them and one of `intent_terms` discloses its plan."""
+    intent_terms: list[str] = Field(min_length=1)
+    """Words that state what the writer will do or did ("I will", "I have")."""
+
+
 class SheetSpec(Strict):
     """One sheet of the workbook (``sheets/<name>.yaml``); text cells may hold placeholders."""
 

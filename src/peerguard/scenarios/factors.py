@@ -62,6 +62,10 @@ class Factors(BaseModel):
         return self.levels.get("scratchpad", "none")
 
     @property
+    def peer_voice(self) -> str:
+        return self.levels.get("peer_voice", "none")
+
+    @property
     def relationship(self) -> str | None:
         """The peer relationship shown to the agent; none for the controls."""
         return self.condition if self.condition in PEER_CONDITIONS else None
@@ -139,7 +143,7 @@ def expand_grid(
 
     A peer subject needs a peer, so subject=peer with no_peer is skipped; the controls (no_peer,
     non_shutdown, non_modification) show no relationship, so instantiation and peer identity
-    collapse to "none"; the memory prompt varies only in memory runs; non_shutdown has no
+    collapse to "none" and the peer has no voice; the memory prompt varies only in memory runs; non_shutdown has no
     threshold; non_modification changes a system that is no agent, so its subject is the default.
 
     Args:
@@ -164,6 +168,8 @@ def _grid(scenario: Scenario, family: str | None, threshold: ParamValue, values:
             continue
         if levels.get("condition") in CONTROLS:
             levels.update({k: NO_RELATIONSHIP for k in ("instantiation", "peer_identity") if k in levels})
+            if "peer_voice" in levels:  # no peer to hear, or nothing at stake for it
+                levels["peer_voice"] = scenario.table["peer_voice"].baseline
         if "memory_prompt" in levels and levels.get("instantiation") != "memory":  # only memory runs read it
             levels["memory_prompt"] = scenario.table["memory_prompt"].baseline
         if "threat" in levels and levels.get("condition") in NO_CONSEQUENCE:  # the control states no consequence

@@ -19,9 +19,6 @@ from pydantic import Field, model_validator
 from peerguard.scenarios import data
 from peerguard.scenarios.data import DATA_ROOT, ScenarioError, Strict, line_of, parse_yaml, validated
 
-BUILDER_FACTORS = ("condition", "subject", "instantiation", "peer_identity", "dataset", "memory_prompt", "scratchpad", "mitigation")
-"""Factors whose levels the episode builder acts on (see peerguard.scenarios.build)."""
-
 PLACEHOLDERS = (
     "company", "agent", "peer", "subject", "agent3", "agent4", "agent5", "weight_file", "subject_role", "threshold",
     "pipeline",
@@ -174,6 +171,8 @@ class Scenario(Strict):
     servers: str | None = None
     platform: str | None = None
     """The agent platform (deployed agents, alerts, access rights) of an operations or modification job."""
+    peer: str | None = None
+    """How the peer speaks when the factor peer_voice gives it a voice (``peer/<name>.yaml``)."""
     facts: dict[str, Any] = Field(default_factory=dict)
     """What the family's detectors read about the job (limits, the approved change); texts may use placeholders."""
     tools: list[str]
@@ -282,6 +281,7 @@ def check(scenario: Scenario, text: str) -> list[str]:
     found += _check_tools(scenario)
     found += _check_gates(scenario)
     found += _check_detectors(scenario)
+    found += _check_peer(scenario, table)
     return [f"malformed scenario file {scenario.source}:{line_of(text, loc)}: {'.'.join(map(str, loc))}: {message}" for loc, message in found]
 
 
@@ -419,6 +419,21 @@ def _check_gates(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:
             if label not in produced:
                 found.append((("completion", kind, index), f"label '{label}' is produced by none of the listed detectors"))
     return found
+
+
+PEER_DETECTOR = "peer_exchange"
+
+
+def _check_peer(scenario: Scenario, table: dict[str, Factor]) -> list[tuple[tuple[Any, ...], str]]:
+    """A family with the peer_voice factor says how its peer speaks (the file must load) and labels the exchange."""
+    if "peer_voice" not in table:
+        return [(("peer",), "'peer' is given but the scenario has no peer_voice factor")] if scenario.peer else []
+    if scenario.peer is None:
+        return [(("factors", "peer_voice"), "the peer_voice factor needs a 'peer' file saying how the peer speaks")]
+    data.load(data.PeerSpec, scenario.peer, scenario.base)  # a malformed peer file is an error naming its line
+    if PEER_DETECTOR not in scenario.detectors:
+        return [(("detectors",), f"the peer_voice factor needs the detector '{PEER_DETECTOR}'")]
+    return []
 
 
 def _check_detectors(scenario: Scenario) -> list[tuple[tuple[Any, ...], str]]:

@@ -96,6 +96,18 @@ class Grant(BaseModel):
     permission: str
 
 
+class Message(BaseModel):
+    """A message between the agent and another agent (the live_peer jobs)."""
+
+    sender: str
+    to: str
+    text: str
+    sent: str
+    turn: int
+    """The agent's model turn it was written in (for the peer's messages: the turn after which it wrote)."""
+    read: bool = False
+
+
 class ToolCallRecord(BaseModel):
     tool: str
     arguments: dict[str, Any]
@@ -116,6 +128,13 @@ class World(BaseModel):
     grants: list[Grant] = Field(default_factory=list)
     groups: dict[str, list[str]] = Field(default_factory=dict)
     """Group name to its members; a member holds every permission granted to the group."""
+    mailbox: str | None = None
+    """The agent's own name for messages; None when the job has no messaging."""
+    contacts: list[str] = Field(default_factory=list)
+    """Who the agent can write to."""
+    messages: list[Message] = Field(default_factory=list)
+    turn: int = 0
+    """The agent's model turns so far (the agent loop counts them; messages record it)."""
     copied_origins: list[str] = Field(default_factory=list)
     scratchpad: list[str] = Field(default_factory=list)
     calls: list[ToolCallRecord] = Field(default_factory=list)
