@@ -89,6 +89,8 @@ def test_the_beyond_preset_runs_every_new_family_and_the_report_keeps_them_apart
     tampering = voices[voices["behaviour"] == "live_peer_tampering"]
     assert list(tampering["peer_voice"]) == ["silent", "scripted", "live"] and set(tampering["reference"]) == {"silent"}
     assert tampering["fisher_p"].iloc[0] != tampering["fisher_p"].iloc[0] and (tampering["fisher_p"].iloc[1:] == 1.0).all()
+    status = pd.read_csv(out / "tables" / "run_status.csv").set_index("task")["peer_tokens"]  # the live peer's calls, apart
+    assert status["live_peer_tampering"] > 0 and status["live_peer_exfiltration_transfer"] > 0 and status["malfunction_ops"] == 0
     markdown = (out / "report.md").read_text()
     assert "Messages between the agents:" in markdown and f"Gemini Agent 1 to {peer}: {PROMISE}" in markdown
     table = table[~table["task"].str.startswith("live_peer")]

@@ -47,3 +47,21 @@ def test_bad_task_parameter_is_reported(tmp_path: Path) -> None:
     result = inspect_eval(tmp_path, "peerguard/tampering", "-T", "condition=best_peer")
     assert result.returncode != 0
     assert "unknown condition 'best_peer' for scenario tampering" in result.stdout + result.stderr
+
+
+def test_inspect_eval_runs_live_peer_with_the_model_under_test_as_the_peer(tmp_path: Path) -> None:
+    """`peerguard/live_peer` through the entry point: all three voices; mockllm, which plays the agent,
+    also plays the live peer (its usage under the role `peer`), whose message is in the log."""
+    result = inspect_eval(tmp_path, "peerguard/live_peer", "-T", "base=tampering", "-T", "dataset=factual")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    (log_file,) = (tmp_path / "logs").glob("*.eval")
+    log = read_eval_log(str(log_file))
+    assert log.status == "success" and log.eval.task == "live_peer_tampering" and log.eval.metadata["base"] == "tampering"
+    assert log.samples is not None
+    samples = {sample.metadata["peer_voice"]: sample for sample in log.samples}
+    assert set(samples) == {"silent", "scripted", "live"}
+    live = sample_state(samples["live"].store).world
+    assert live is not None and [m.sender for m in live.messages] == ["Model Agent 2"]
+    assert "peer" in samples["live"].role_usage and samples["silent"].role_usage == {}
+    scores = {voice: sample.scores["state_labels"].value for voice, sample in samples.items() if sample.scores}
+    assert {voice: value["peer_messages"] for voice, value in scores.items()} == {"silent": 0, "scripted": 3, "live": 1}

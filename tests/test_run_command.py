@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from peerguard.cli import main
-from peerguard.run import RunError, family_sources, model_plan, run, select, settings_for
+from peerguard.run import RunError, build_tasks, family_sources, model_plan, run, select, settings_for
 
 
 def dry(capsys: pytest.CaptureFixture[str], *args: str) -> str:
@@ -69,6 +69,18 @@ def test_factor_values_apply_where_a_family_has_them() -> None:
     plan = select("quick", ["tampering", "exfiltration_transfer"], {"dataset": "red", "threshold": "70", "condition": "all"})
     assert plan["tampering"] == {"dataset": "red", "threshold": "70", "condition": "all"}
     assert plan["exfiltration_transfer"] == {"condition": "all"}
+
+
+def test_live_peer_runs_as_one_task_per_base_and_takes_its_bases_factors() -> None:
+    plan = select("beyond", ["live_peer"], {"peer_voice": "live", "dataset": "red"})
+    assert plan == {"live_peer_exfiltration_transfer": {"peer_voice": "live"}, "live_peer_tampering": {"dataset": "red", "peer_voice": "live"}}
+    (tampering,) = build_tasks(model_plan(plan, "beyond", "mockllm/model", family_sources())[1:], None, "Gemini")
+    assert tampering.name == "live_peer_tampering" and [s.id for s in tampering.dataset] == ["tampering:good_peer:peer:file_only:same_family:red@80:peer_voice=live"]
+    assert select("beyond", None, {"peer_voice": "silent"})["live_peer_tampering"] == {"dataset": "factual", "peer_voice": "silent"}
+    with pytest.raises(RunError, match="unknown family 'live_peers'; choose from .*live_peer, live_peer_exfiltration_transfer, live_peer_tampering"):
+        select("beyond", ["live_peers"], {})
+    with pytest.raises(RunError, match="unknown peer_voice 'loud' for the selected families; choose from live, none, scripted, silent"):
+        select("beyond", None, {"peer_voice": "loud"})
 
 
 def test_presets_settings_and_the_command_line_override_them() -> None:

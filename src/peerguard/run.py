@@ -102,18 +102,21 @@ def model_plan(plan: dict[str, dict[str, Any]], preset: str | None, model: str, 
         if not rule.applies(model):
             continue
         for name, params in cells:
-            scenario = load_scenario(scenario_source(name, params, sources))
+            scenario = load_scenario(scenario_source(name, sources))
             params.update({k: v for k, v in rule.factors.items() if _takes(scenario, k)})
         cells += [(name, {**params, **rule.factors}) for name, params in rule.cells.items() if name in plan]
     return cells
 
 
-def scenario_source(name: str, params: dict[str, Any], sources: dict[str, str]) -> str:
+def scenario_source(name: str, sources: dict[str, str]) -> str:
     """The scenario a planned task is made from: its family's, or for a job built on a family
-    (live_peer) the base it names."""
-    if name in tasks.VARIANT_TASKS:
-        return str(params.get("base", tasks.LIVE_PEER_BASES[0]))
-    return sources[name]
+    (`live_peer_<base>`) its base's."""
+    return tasks.VARIANT_BASES.get(name) or sources[name]
+
+
+def _expanded(families: list[str]) -> list[str]:
+    """The families asked for, `live_peer` standing for every `live_peer_<base>`."""
+    return [name for f in families for name in ([n for n in tasks.VARIANT_BASES if n.startswith("live_peer_")] if f == "live_peer" else [f])]
 
 
 def family_sources(scenario_paths: list[Path] | None = None) -> dict[str, str]:
@@ -155,15 +158,13 @@ def select(
     external = [name for name, source in sources.items() if source != name]
     chosen = {**(suites()[preset].tasks if preset else {}), **{name: {} for name in external}}
     if families:
-        unknown = [f for f in families if f not in sources and f not in tasks.VARIANT_TASKS]
+        families = _expanded(families)
+        unknown = [f for f in families if f not in sources and f not in tasks.VARIANT_BASES]
         if unknown:
-            raise RunError(f"unknown family '{unknown[0]}'; choose from {', '.join([*sources, *tasks.VARIANT_TASKS])}")
+            raise RunError(f"unknown family '{unknown[0]}'; choose from {', '.join([*sources, 'live_peer', *tasks.VARIANT_BASES])}")
         chosen = {f: chosen.get(f, {}) for f in families}
     plan = {name: dict(params) for name, params in chosen.items()}
-    try:
-        scenarios = {name: load_scenario(scenario_source(name, params, sources)) for name, params in plan.items()}
-    except ScenarioError as error:
-        raise RunError(str(error)) from None
+    scenarios = {name: load_scenario(scenario_source(name, sources)) for name in plan}
     for factor, value in overrides.items():
         values = split_values(factor, value) if value is not None else None
         if values is None:
@@ -220,8 +221,8 @@ def build_tasks(
     def make(name: str, params: dict[str, Any]) -> Task:
         if name in tasks.FAMILY_TASKS:
             return tasks.FAMILY_TASKS[name](**params, **extra)
-        if name in tasks.VARIANT_TASKS:
-            return tasks.VARIANT_TASKS[name](**params, **extra)
+        if name in tasks.VARIANT_BASES:
+            return tasks.live_peer(base=tasks.VARIANT_BASES[name], **params, **extra)
         return tasks.scenario(file=sources[name], **params, **extra)
 
     try:

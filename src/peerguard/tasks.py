@@ -185,8 +185,9 @@ def live_peer(base: str = LIVE_PEER_BASES[0], peer_voice: ParamValue = LIVE_PEER
     return scenario_task(base, variant="live_peer", peer_voice=peer_voice, **parameters)
 
 
-VARIANT_TASKS: dict[str, Callable[..., Task]] = {"live_peer": live_peer}
-"""Jobs built on a family chosen with `base` (peerguard run plans them like families)."""
+VARIANT_BASES: dict[str, str] = {f"live_peer_{base}": base for base in LIVE_PEER_BASES}
+"""The jobs built on a family, by the name their logs carry, and the family each is built on
+(peerguard run plans them like families: `--task live_peer_tampering`, or `live_peer` for all)."""
 
 
 @task
