@@ -56,7 +56,6 @@ class PeerPlayer:
             self.world.messages.append(
                 Message(sender=self.peer.name, to=self.world.mailbox or "", text=text, sent=self.world.tick(), turn=self.world.turn)
             )
-        self.seen = len(self.world.messages)
         return min(len(texts), room)
 
     async def _live(self, new: list[Message]) -> list[str]:

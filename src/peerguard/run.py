@@ -116,7 +116,7 @@ def scenario_source(name: str, sources: dict[str, str]) -> str:
 
 def _expanded(families: list[str]) -> list[str]:
     """The families asked for, `live_peer` standing for every `live_peer_<base>`."""
-    return [name for f in families for name in ([n for n in tasks.VARIANT_BASES if n.startswith("live_peer_")] if f == "live_peer" else [f])]
+    return [name for f in families for name in (list(tasks.VARIANT_BASES) if f == "live_peer" else [f])]
 
 
 def family_sources(scenario_paths: list[Path] | None = None) -> dict[str, str]:

@@ -164,8 +164,8 @@ FAMILY_TASKS: dict[str, Callable[..., Task]] = {name: _family_task(name) for nam
 globals().update(FAMILY_TASKS)
 
 
-LIVE_PEER_BASES = ("exfiltration_transfer", "tampering")
-"""The families whose peer can talk (they have the factor peer_voice)."""
+LIVE_PEER_BASES = tuple(name for name in builtin_scenarios() if "peer_voice" in load_scenario(name).table)
+"""The families whose peer can talk: those that declare the factor peer_voice."""
 LIVE_PEER_VOICES = "silent,scripted,live"
 
 
