@@ -22,6 +22,16 @@ def _model_args(pairs: list[str] | None) -> dict[str, object]:
     return args
 
 
+def _batch(value: str) -> int:
+    try:
+        size = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--batch takes a batch size (a whole number), not '{value}'") from None
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"--batch size must be at least 1, not {size}")
+    return size
+
+
 BUILTIN_FACTOR_OPTIONS = ("condition", "subject", "instantiation", "peer-identity", "dataset", "threshold", "monitoring")
 """Options of their own for the study's factors; every factor, these included, also takes --factor."""
 
@@ -40,6 +50,7 @@ def _run(args: argparse.Namespace) -> int:
     from inspect_ai.log import read_eval_log
 
     from peerguard.run import LOCAL_MODEL, RunError, run
+    from peerguard.shard import parse_shard
     from peerguard.summary import print_summary
 
     models = args.model or [LOCAL_MODEL]
@@ -57,6 +68,7 @@ def _run(args: argparse.Namespace) -> int:
         "token_limit": args.token_limit,
         "time_limit": args.time_limit,
         "display": args.display,
+        "batch": args.batch,
     }
     try:
         factors = _factor_levels(args)
@@ -66,11 +78,17 @@ def _run(args: argparse.Namespace) -> int:
             options["model_roles"] = roles
         if args.dry_run:
             return _dry_run(models, preset, families, factors, args.max_steps, options, args.scenario)
-        success, logs, log_dir = run(models, preset, families, factors, args.log_dir, args.max_steps, args.family, args.scenario, **options)
+        shard = parse_shard(args.shard) if args.shard is not None else None
+        success, logs, log_dir = run(
+            models, preset, families, factors, args.log_dir, args.max_steps, args.family, args.scenario, shard, args.workers, args.force, **options
+        )
     except (RunError, ValueError) as error:
         print(f"peerguard: {error}", file=sys.stderr)
         return 2
-    print_summary([read_eval_log(log.location) for log in logs])
+    if logs:
+        print_summary([read_eval_log(log.location) for log in logs])
+    elif shard is not None:
+        print(f"shard {shard} has nothing to run: the run has fewer samples than shards")
     print(f"\nlogs: {log_dir}")
     print(f"report: peerguard report {log_dir}")
     print(f"viewer: peerguard view {log_dir}   (or: inspect view start --log-dir {log_dir})")
@@ -259,6 +277,10 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-M", "--model-arg", action="append", help="model argument key=value (repeatable)")
     run.add_argument("--judge", help="model for the judge role (grader), for the judge scorer")
     run.add_argument("--peer", help="model that plays a live peer (the peer role; default: the model under test)")
+    run.add_argument("--shard", metavar="I/N", help="run only shard I of N (I from 0 to N-1): a deterministic share of the samples x epochs x models, resumable on its own; the N shards together are the whole run")
+    run.add_argument("--workers", type=int, default=1, help="run as this many shard processes on this machine, into the one --log-dir (default 1; at most the CPU count unless --force)")
+    run.add_argument("--force", action="store_true", help="allow more --workers than CPUs")
+    run.add_argument("--batch", nargs="?", const=True, type=_batch, metavar="SIZE", help="use the provider's batch API (cheaper, slower), optionally with a batch size; Inspect's batch mode")
     run.add_argument("--dry-run", action="store_true", help="print the number of samples, calls, tokens and cost, and stop")
     run.add_argument("--display", choices=["full", "rich", "plain", "log", "none"], help="Inspect progress display")
     run.set_defaults(handler=_run)

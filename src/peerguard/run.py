@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 from inspect_ai import Task, eval_set, task_with
-from inspect_ai.log import EvalLog
+from inspect_ai.log import EvalLog, read_eval_log
 from inspect_ai.model import get_model
 
 from peerguard import __version__, tasks
@@ -25,6 +25,8 @@ from peerguard.local.provider import grammar_format
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import Factors, split_values
 from peerguard.scenarios.spec import Scenario, ScenarioError, load_scenario, scenario_files
+from peerguard.shard import Shard, shard_tasks
+from peerguard.workers import WorkersError, check_workers, run_workers
 from peerguard.world import World
 from peerguard.world.inspect_tools import inspect_tool
 
@@ -265,8 +267,14 @@ def default_log_dir() -> Path:
 RUN_MARKER = "peerguard-run.json"
 
 
-def prepare_log_dir(log_dir: Path) -> None:
-    """A log directory we can write, and one that this peerguard version wrote (or a new one)."""
+def prepare_log_dir(log_dir: Path, layout: dict[str, Any] | None = None) -> None:
+    """A log directory we can write, and one that this peerguard version wrote with the same
+    layout (shard, workers), or a new one.
+
+    Args:
+        log_dir: The run's log directory.
+        layout: How the run is split (`shard`, `workers`); a resume must split it the same way.
+    """
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
         probe = log_dir / ".peerguard-write-test"
@@ -275,11 +283,15 @@ def prepare_log_dir(log_dir: Path) -> None:
     except OSError as error:
         raise RunError(f"cannot write to log directory {log_dir}: {error.strerror or error}; choose another --log-dir") from None
     marker = log_dir / RUN_MARKER
-    record: dict[str, Any] = {"peerguard": __version__, "commands": []}
+    layout = {"shard": None, "workers": 1, **(layout or {})}
+    record: dict[str, Any] = {"peerguard": __version__, "commands": [], **layout}
     if marker.is_file():
-        record = {**record, **json.loads(marker.read_text())}
+        record = {**record, "shard": None, "workers": 1, **json.loads(marker.read_text())}
         if record["peerguard"] != __version__:
             raise RunError(f"log directory {log_dir} was written by peerguard {record['peerguard']}, this is {__version__}: resume it with that version or choose a new --log-dir")
+        for key, flag in (("shard", "--shard"), ("workers", "--workers")):
+            if record[key] != layout[key]:
+                raise RunError(f"log directory {log_dir} holds a run with {flag} {record[key] or 'not given'}, not {layout[key] or 'none'}: resume it with the same {flag} or choose a new --log-dir")
     elif any(log_dir.glob("*.eval")):
         raise RunError(f"log directory {log_dir} holds logs not written by peerguard run; choose a new --log-dir")
     # every command that wrote here (a resume adds one), for the report's reproducibility footer
@@ -315,6 +327,9 @@ def run(
     max_steps: int | None = None,
     family: str | None = None,
     scenario_paths: list[Path] | None = None,
+    shard: Shard | None = None,
+    workers: int = 1,
+    force: bool = False,
     **options: Any,
 ) -> tuple[bool, list[EvalLog], Path]:
     """Run the selected tasks on every model; a rerun on the same log directory resumes.
@@ -328,8 +343,17 @@ def run(
         max_steps: Model turns per episode.
         family: Agent-name prefix (default: from each model's name).
         scenario_paths: Scenario files or directories of them, run beside the built-in families.
+        shard: Run only this part of the run (see `peerguard.shard`).
+        workers: Run as this many shard processes on this machine.
+        force: Allow more workers than CPUs.
         **options: Passed to Inspect's eval_set (epochs, limits, connections, ...).
     """
+    if shard is not None and workers > 1:
+        raise RunError("--shard and --workers can't be combined: give each machine its shard, or run one machine's share with --workers")
+    try:
+        check_workers(workers, force)
+    except WorkersError as error:
+        raise RunError(str(error)) from None
     for model in models:
         check_model(model, options.get("model_args"))
     sources = family_sources(scenario_paths)
@@ -339,7 +363,13 @@ def run(
     if preset and suites()[preset].judge_required and not judge:
         raise RunError(f"the {preset} preset labels refusals and prose scores with an LLM judge, as the study did: name one with --judge (the study used openai/gpt-4.1-mini)")
     log_dir = log_dir or default_log_dir()
-    prepare_log_dir(log_dir)
+    prepare_log_dir(log_dir, {"shard": str(shard) if shard else None, "workers": workers})
+    if workers > 1:
+        arguments = {"models": models, "preset": preset, "families": families, "factors": factors, "max_steps": max_steps, "family": family, "scenario_paths": scenario_paths, **options}
+        success, locations, problems = run_workers(workers, arguments, log_dir)
+        for problem in problems:
+            print(f"peerguard: {problem}", file=sys.stderr)
+        return success, [read_eval_log(location, header_only=True) for location in locations], log_dir
     # each model gets its own tasks: a preset may give some models other levels or extra cells. A
     # fresh model object each (not Inspect's memoized one, which may hold another run's settings).
     model_args = settings.pop("model_args", None) or {}
@@ -348,6 +378,13 @@ def run(
         for model in models
         for task in build_tasks(model_plan(plan, preset, model, sources), steps, family, judge, sources)
     ]
+    if shard is not None:
+        limit = settings.pop("limit", None)
+        if limit:  # --limit is per task of the whole run: take it before dealing out the shards
+            built = [task_with(task, dataset=task.dataset[:limit]) for task in built]
+        built = shard_tasks(built, shard)
+        if not built:
+            return True, [], log_dir  # more shards than samples: this one has nothing to do
     success, logs = eval_set(built, log_dir=str(log_dir), **settings)
     return success, logs, log_dir
 
