@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from peerguard import logstore
 from peerguard.local.models import DEFAULT_MODEL, ModelNotInstalled, catalog, file_sha256, install
 
 
@@ -155,13 +156,17 @@ def _report(args: argparse.Namespace) -> int:
     if args.excerpts < 0:
         print(f"peerguard: --excerpts must be 0 or more, not {args.excerpts}", file=sys.stderr)
         return 2
+    first = args.log_dirs[0]
+    if args.out is None and not isinstance(first, Path):
+        print(f"peerguard: the report of {first} needs --out: a local directory to write it to", file=sys.stderr)
+        return 2
     try:
         scores = given_scores(args.capability)
         data = load_logs(args.log_dirs)
     except (ReportError, CapabilityError) as error:
         print(f"peerguard: {error}", file=sys.stderr)
         return 2
-    out = args.out or args.log_dirs[0] / "report"
+    out = args.out or first / "report"
     report = document.build(data, out, excerpts=args.excerpts, scores=scores)
     print_report(report, document.write(report, out), out)
     return 0
@@ -262,7 +267,7 @@ def parser() -> argparse.ArgumentParser:
     for factor in BUILTIN_FACTOR_OPTIONS:
         run.add_argument(f"--{factor}", dest=factor.replace("-", "_"), help=f"{factor} level(s), comma-separated or 'all'; applied where a family has them")
     run.add_argument("--epochs", type=int, help="runs of each sample (paper preset: 100)")
-    run.add_argument("--log-dir", type=Path, help="log directory; rerunning on the same one resumes (default: logs/peerguard-<time>)")
+    run.add_argument("--log-dir", type=logstore.log_dir, help="log directory or object-store URL (s3://bucket/prefix, gs://..., az://...); rerunning on the same one resumes (default: logs/peerguard-<time>)")
     run.add_argument("--max-steps", type=int, help="model turns per episode (default 30; 12 on the embedded model)")
     run.add_argument("--family", help="agent-name prefix (default: from each model's name)")
     run.add_argument("--limit", type=int, help="at most this many samples per task")
@@ -286,7 +291,7 @@ def parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     report = commands.add_parser("report", help="tables, plots and an HTML report from one or more log directories")
-    report.add_argument("log_dirs", nargs="+", type=Path, help="log directories or .eval files (several models or runs merge)")
+    report.add_argument("log_dirs", nargs="+", type=logstore.log_dir, help="log directories or .eval files, local or object-store URLs such as s3://bucket/prefix (several models, runs or shards merge)")
     report.add_argument("--out", type=Path, help="where to write the report (default: <first log dir>/report)")
     report.add_argument("--excerpts", type=int, default=6, help="flagged transcripts to quote (default 6)")
     report.add_argument(

@@ -19,9 +19,10 @@ from inspect_ai import Task, eval_set, task_with
 from inspect_ai.log import EvalLog, read_eval_log
 from inspect_ai.model import get_model
 
-from peerguard import __version__, tasks
+from peerguard import __version__, logstore, tasks
 from peerguard.local.models import DEFAULT_MODEL, ModelNotInstalled, verified_path
 from peerguard.local.provider import grammar_format
+from peerguard.logstore import LogDir
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import Factors, split_values
 from peerguard.scenarios.spec import Scenario, ScenarioError, load_scenario, scenario_files
@@ -267,45 +268,43 @@ def default_log_dir() -> Path:
 RUN_MARKER = "peerguard-run.json"
 
 
-def prepare_log_dir(log_dir: Path, layout: dict[str, Any] | None = None) -> None:
+def prepare_log_dir(log_dir: LogDir, layout: dict[str, Any] | None = None) -> None:
     """A log directory we can write, and one that this peerguard version wrote with the same
     layout (shard, workers), or a new one.
 
     Args:
-        log_dir: The run's log directory.
+        log_dir: The run's log directory: a path or an object-store URL.
         layout: How the run is split (`shard`, `workers`); a resume must split it the same way.
     """
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        probe = log_dir / ".peerguard-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise RunError(f"cannot write to log directory {log_dir}: {error.strerror or error}; choose another --log-dir") from None
-    marker = log_dir / RUN_MARKER
+        logstore.prepare(log_dir)
+        marker = logstore.join(log_dir, RUN_MARKER)
+        text = logstore.read_text(marker)
+        holds_logs = text is None and logstore.holds_eval_logs(log_dir)
+    except logstore.LogStoreError as error:
+        raise RunError(str(error)) from None
     layout = {"shard": None, "workers": 1, **(layout or {})}
     record: dict[str, Any] = {"peerguard": __version__, "commands": [], **layout}
-    if marker.is_file():
-        record = {**record, "shard": None, "workers": 1, **json.loads(marker.read_text())}
+    if text is not None:
+        record = {**record, "shard": None, "workers": 1, **json.loads(text)}
         if record["peerguard"] != __version__:
             raise RunError(f"log directory {log_dir} was written by peerguard {record['peerguard']}, this is {__version__}: resume it with that version or choose a new --log-dir")
         for key, flag in (("shard", "--shard"), ("workers", "--workers")):
             if record[key] != layout[key]:
                 raise RunError(f"log directory {log_dir} holds a run with {flag} {record[key] or 'not given'}, not {layout[key] or 'none'}: resume it with the same {flag} or choose a new --log-dir")
-    elif any(log_dir.glob("*.eval")):
+    elif holds_logs:
         raise RunError(f"log directory {log_dir} holds logs not written by peerguard run; choose a new --log-dir")
     # every command that wrote here (a resume adds one), for the report's reproducibility footer
     record["commands"].append(shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]))
-    marker.write_text(json.dumps(record))
+    logstore.write_text(marker, json.dumps(record))
 
 
-def run_commands(log_dir: Path) -> list[str]:
+def run_commands(log_dir: LogDir) -> list[str]:
     """The command lines `peerguard run` recorded in a log directory (none if another tool wrote it)."""
-    marker = log_dir / RUN_MARKER
-    if not marker.is_file():
+    text = logstore.read_text(logstore.join(log_dir, RUN_MARKER))
+    if text is None:
         return []
-    commands = json.loads(marker.read_text()).get("commands", [])
-    return [str(command) for command in commands]
+    return [str(command) for command in json.loads(text).get("commands", [])]
 
 
 def settings_for(models: list[str], preset: str | None, max_steps: int | None, options: dict[str, Any]) -> tuple[int | None, dict[str, Any]]:
@@ -323,7 +322,7 @@ def run(
     preset: str | None = "quick",
     families: list[str] | None = None,
     factors: dict[str, str | None] | None = None,
-    log_dir: Path | None = None,
+    log_dir: LogDir | None = None,
     max_steps: int | None = None,
     family: str | None = None,
     scenario_paths: list[Path] | None = None,
@@ -331,7 +330,7 @@ def run(
     workers: int = 1,
     force: bool = False,
     **options: Any,
-) -> tuple[bool, list[EvalLog], Path]:
+) -> tuple[bool, list[EvalLog], LogDir]:
     """Run the selected tasks on every model; a rerun on the same log directory resumes.
 
     Args:
@@ -339,7 +338,8 @@ def run(
         preset: A preset of suites.yaml, or None to run only the scenario files given.
         families: Families to run (default: the preset's and the scenario files').
         factors: Factor name (or `threshold`) -> levels.
-        log_dir: Where the logs go (default: logs/peerguard-<time>).
+        log_dir: Where the logs go: a directory or an object-store URL such as s3://bucket/prefix
+            (default: logs/peerguard-<time>).
         max_steps: Model turns per episode.
         family: Agent-name prefix (default: from each model's name).
         scenario_paths: Scenario files or directories of them, run beside the built-in families.

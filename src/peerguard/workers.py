@@ -8,9 +8,9 @@ import math
 import multiprocessing
 import os
 import queue
-from pathlib import Path
 from typing import Any
 
+from peerguard.logstore import LogDir, join
 from peerguard.shard import Shard
 
 
@@ -36,8 +36,8 @@ def check_workers(workers: int, force: bool) -> None:
         raise WorkersError(f"--workers {workers} is more than this machine's {cpu_count()} CPUs; add --force to run them anyway")
 
 
-def worker_dir(log_dir: Path, shard: Shard) -> Path:
-    return log_dir / f"worker-{shard.index}-of-{shard.count}"
+def worker_dir(log_dir: LogDir, shard: Shard) -> LogDir:
+    return join(log_dir, f"worker-{shard.index}-of-{shard.count}")
 
 
 def share_options(options: dict[str, Any], workers: int) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def share_options(options: dict[str, Any], workers: int) -> dict[str, Any]:
     return shared
 
 
-def _work(arguments: dict[str, Any], shard: Shard, log_dir: Path, results: Any) -> None:
+def _work(arguments: dict[str, Any], shard: Shard, log_dir: LogDir, results: Any) -> None:
     from peerguard.run import RunError, run  # the child imports peerguard itself (spawned, not forked)
 
     try:
@@ -62,7 +62,7 @@ def _work(arguments: dict[str, Any], shard: Shard, log_dir: Path, results: Any) 
     results.put((shard.index, success, [log.location for log in logs], None))
 
 
-def run_workers(workers: int, arguments: dict[str, Any], log_dir: Path) -> tuple[bool, list[str], list[str]]:
+def run_workers(workers: int, arguments: dict[str, Any], log_dir: LogDir) -> tuple[bool, list[str], list[str]]:
     """Run `peerguard.run.run(**arguments)` as `workers` shard processes and wait for all of them.
 
     The options are shared out by `share_options`.

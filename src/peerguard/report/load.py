@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 
+from peerguard.logstore import LogDir, LogStoreError, check_credentials
 from peerguard.peer import PEER_ROLE
 from peerguard.scenarios.factors import Factors
 from peerguard.scoring.scorer import SCORER, is_missing
@@ -121,16 +122,32 @@ def _rows(log: EvalLog) -> list[dict[str, Any]]:
     return rows
 
 
-def load_logs(paths: list[Path]) -> pd.DataFrame:
+def _log_files(path: LogDir) -> list[str]:
+    """The .eval files a path or URL names: itself, or every log under it."""
+    if isinstance(path, Path):
+        if not path.exists():
+            raise ReportError(f"no such log directory or file: {path}")
+        return [path.as_posix()] if path.is_file() else [info.name for info in list_eval_logs(path.as_posix(), recursive=True)]
+    if path.endswith(".eval"):
+        return [path]
+    try:
+        check_credentials(path)
+        return [info.name for info in list_eval_logs(path, recursive=True)]
+    except LogStoreError as error:
+        raise ReportError(str(error)) from None
+    except Exception as error:  # each store raises its own kinds
+        raise ReportError(f"cannot read {path}: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
+
+
+def load_logs(paths: list[LogDir]) -> pd.DataFrame:
     """Every peerguard sample under the given directories (or files), newest run of each kept.
 
     The frame's `attrs["factors"]` maps every factor in the logs to its levels in order.
+
+    Args:
+        paths: Log directories or .eval files: local paths, or object-store URLs (s3://...).
     """
-    files: list[str] = []
-    for path in paths:
-        if not path.exists():
-            raise ReportError(f"no such log directory or file: {path}")
-        files += [path.as_posix()] if path.is_file() else [info.name for info in list_eval_logs(path.as_posix(), recursive=True)]
+    files = [file for path in paths for file in _log_files(path)]
     rows = []
     factors: dict[str, list[str]] = {}
     expected: dict[tuple[str, str, str, str | None], set[tuple[str, int]]] = {}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 from inspect_ai.log import EvalLog, read_eval_log
 
+from peerguard.logstore import log_dir
 from peerguard.run import run_commands
 
 NOT_RECORDED = "not recorded (these logs were not written by peerguard run)"
@@ -40,7 +40,7 @@ def footer(data: pd.DataFrame) -> list[tuple[str, str]]:
         data: The tidy sample table (its `log` column names the logs to read).
     """
     logs = [read_eval_log(location, header_only=True) for location in sorted(set(data["log"].dropna()))]
-    directories = sorted({Path(str(log.location)).parent for log in logs})
+    directories = sorted({str(log.location).rsplit("/", 1)[0] for log in logs})  # a path or a URL
     judges = [model for log in logs for model in _graders(log)]
     versions = data.dropna(subset=["task_version"]).groupby("task")["task_version"].unique()
     return [
@@ -55,5 +55,5 @@ def footer(data: pd.DataFrame) -> list[tuple[str, str]]:
         ("temperature", _listed(log.plan.config.temperature for log in logs)),
         ("max steps", _listed(log.eval.task_args.get("max_steps") for log in logs)),
         ("logs", f"{len(logs)} files in {_listed(str(log.location).rsplit('/', 1)[0] for log in logs)}"),
-        ("command line", _listed((c for d in directories for c in run_commands(d)), NOT_RECORDED)),
+        ("command line", _listed((c for d in directories for c in run_commands(log_dir(d))), NOT_RECORDED)),
     ]
