@@ -17,13 +17,9 @@ from fsspec.core import url_to_fs
 LogDir = Path | str
 """A local directory (a Path) or a URL (a str with a scheme other than file)."""
 
-CREDENTIALS = {
-    "s3": "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)",
-    "gs": "GOOGLE_APPLICATION_CREDENTIALS",
-    "gcs": "GOOGLE_APPLICATION_CREDENTIALS",
-    "az": "AZURE_STORAGE_ACCOUNT_NAME (with AZURE_STORAGE_ACCOUNT_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING)",
-    "abfs": "AZURE_STORAGE_ACCOUNT_NAME (with AZURE_STORAGE_ACCOUNT_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING)",
-}
+_GOOGLE = "GOOGLE_APPLICATION_CREDENTIALS"
+_AZURE = "AZURE_STORAGE_ACCOUNT_NAME (with AZURE_STORAGE_ACCOUNT_KEY, AZURE_STORAGE_SAS_TOKEN or AZURE_STORAGE_CONNECTION_STRING)"
+CREDENTIALS = {"s3": "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)", "gs": _GOOGLE, "gcs": _GOOGLE, "az": _AZURE, "abfs": _AZURE}
 """The stores whose credentials peerguard checks up front, and the variables that provide them."""
 
 
@@ -55,9 +51,15 @@ def join(location: LogDir, name: str) -> LogDir:
     return location / name if isinstance(location, Path) else f"{location}/{name}"
 
 
+def first_line(error: BaseException) -> str:
+    """An exception as one line for the user (stores raise long, multi-line messages)."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 def _filesystem(location: LogDir) -> tuple[fsspec.AbstractFileSystem, str]:
     try:
-        # no listings cache, as Inspect's own: the marker and the logs must be read as they are now
+        # no listings cache, as Inspect's own: the marker and the logs must be read as they are now;
+        # no cached instance: its endpoint and keys would be those of the environment it was made in
         fs, path = url_to_fs(str(location), use_listings_cache=False, skip_instance_cache=True)
     except ImportError as error:
         raise LogStoreError(f"cannot use {location}: {error} (pip install it beside peerguard)") from None
@@ -112,8 +114,7 @@ def prepare(location: LogDir) -> None:
         fs.pipe_file(probe, b"")
         fs.rm_file(probe)
     except Exception as error:  # every store raises its own kinds; any failure means unusable
-        first = str(error).splitlines()[0] if str(error) else ""
-        reason = getattr(error, "strerror", None) or first or type(error).__name__
+        reason = getattr(error, "strerror", None) or first_line(error)
         raise LogStoreError(f"cannot write to log directory {location}: {reason}; choose another --log-dir") from None
 
 

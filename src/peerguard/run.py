@@ -266,6 +266,8 @@ def default_log_dir() -> Path:
 
 
 RUN_MARKER = "peerguard-run.json"
+LAYOUT: dict[str, Any] = {"shard": None, "workers": 1}
+"""How an unsplit run is laid out (markers written before --shard and --workers read as this)."""
 
 
 def prepare_log_dir(log_dir: LogDir, layout: dict[str, Any] | None = None) -> None:
@@ -283,10 +285,10 @@ def prepare_log_dir(log_dir: LogDir, layout: dict[str, Any] | None = None) -> No
         holds_logs = text is None and logstore.holds_eval_logs(log_dir)
     except logstore.LogStoreError as error:
         raise RunError(str(error)) from None
-    layout = {"shard": None, "workers": 1, **(layout or {})}
+    layout = {**LAYOUT, **(layout or {})}
     record: dict[str, Any] = {"peerguard": __version__, "commands": [], **layout}
     if text is not None:
-        record = {**record, "shard": None, "workers": 1, **json.loads(text)}
+        record = {**record, **LAYOUT, **json.loads(text)}
         if record["peerguard"] != __version__:
             raise RunError(f"log directory {log_dir} was written by peerguard {record['peerguard']}, this is {__version__}: resume it with that version or choose a new --log-dir")
         for key, flag in (("shard", "--shard"), ("workers", "--workers")):

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
 
-from peerguard.logstore import LogDir, LogStoreError, check_credentials
+from peerguard.logstore import LogDir, LogStoreError, check_credentials, first_line
 from peerguard.peer import PEER_ROLE
 from peerguard.scenarios.factors import Factors
 from peerguard.scoring.scorer import SCORER, is_missing
@@ -136,7 +136,7 @@ def _log_files(path: LogDir) -> list[str]:
     except LogStoreError as error:
         raise ReportError(str(error)) from None
     except Exception as error:  # each store raises its own kinds
-        raise ReportError(f"cannot read {path}: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
+        raise ReportError(f"cannot read {path}: {first_line(error)}") from None
 
 
 def load_logs(paths: list[LogDir]) -> pd.DataFrame:
