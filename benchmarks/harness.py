@@ -1,10 +1,11 @@
 """peerguard's own cost per model call against Inspect's bare runner, on the same workload.
 
 Both sides run N samples x K model calls on mockllm, in this process, one after the other and
-repeated (the machine is noisy), after a warm-up run of each: each call asks for one tool that returns a realistic amount of
-text (the family's own read tool on peerguard's side; on the bare side the same tool definitions,
-whose read tool returns the same text), and each sample is scored from its state. The figure is CPU time per model call; the
-target is peerguard at most 1.10x the bare runner, for two families with different tools.
+repeated (the machine is noisy), each in a fresh process after a warm-up run. Each call asks for one tool that
+returns a realistic amount of text: the family's own read tool on peerguard's side; on the bare
+side (bare.py) the same prompts and tool definitions, the read tool returning the same text. Each
+sample is scored from its state. The figure is CPU time per model call; the target is peerguard at
+most 1.10x the bare runner, for two families with different tools.
 
     .venv/bin/python benchmarks/harness.py [--samples 200] [--calls 10] [--repeat 2] [--family tampering exfiltration_transfer]
 """
@@ -12,26 +13,21 @@ target is peerguard at most 1.10x the bare runner, for two families with differe
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
 
-from inspect_ai import Epochs, Task, eval
-from inspect_ai.dataset import Sample
-from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput, ModelUsage, execute_tools, get_model
-from inspect_ai.scorer import Score, Target, accuracy, scorer
-from inspect_ai.solver import Generate, Solver, TaskState, solver
-from inspect_ai.tool import ToolChoice, ToolDef, ToolInfo
-from inspect_ai.util import store
+from bare import bare_task, workload
+from inspect_ai import Task, eval
+from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput, ModelUsage, get_model
+from inspect_ai.tool import ToolChoice, ToolInfo
 
-from peerguard.scenarios.build import build_episode
-from peerguard.scenarios.factors import expand_grid
-from peerguard.scenarios.spec import load_scenario
 from peerguard.tasks import FAMILY_TASKS
-from peerguard.world import World, call_world_tool
-from peerguard.world.inspect_tools import inspect_tool
 
 USAGE = ModelUsage(input_tokens=1000, output_tokens=50, total_tokens=1050)
 READS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
@@ -53,53 +49,6 @@ def outputs(read: str, arguments: dict[str, Any], calls: int) -> Callable[..., M
     return respond
 
 
-def first_episode(family: str) -> tuple[list[str], str]:
-    """The tools the family's sample offers, and what its read tool answers at the start."""
-    scenario = load_scenario(family)
-    read, arguments, params = READS[family]
-    episode = build_episode(scenario, expand_grid(scenario, "Model", **params)[0])
-    return episode.tools, call_world_tool(episode.world, read, arguments).output
-
-
-def bare_task(family: str, samples: int, calls: int) -> Task:
-    """The same loop with Inspect alone: K calls, the same tool definitions (the read tool returns
-    the same text, the others "ok"), and a scorer that reads the store."""
-    names, text = first_episode(family)
-    read, _, _ = READS[family]
-
-    def bare(name: str) -> ToolDef:
-        shape = inspect_tool(name, World())  # the name, description and parameters the model sees
-
-        async def execute(**arguments: Any) -> str:
-            store().set("calls", store().get("calls", 0) + 1)
-            return text if name == read else "ok"
-
-        return ToolDef(execute, name=name, description=shape.description, parameters=shape.parameters)
-
-    @solver
-    def loop() -> Solver:
-        async def solve(state: TaskState, generate: Generate) -> TaskState:
-            model, tools = get_model(), [bare(name) for name in names]
-            for _ in range(calls):
-                state.output = await model.generate(state.messages, tools)
-                state.messages.append(state.output.message)
-                if state.output.message.tool_calls and state.output.message.tool_calls[-1].function == "end_task":
-                    break
-                state.messages.extend((await execute_tools(state.messages, tools)).messages)
-            return state
-
-        return solve
-
-    @scorer(metrics=[accuracy()])
-    def reads() -> Any:
-        async def score(state: TaskState, target: Target) -> Score:
-            return Score(value=1 if store().get("calls", 0) == calls - 1 else 0)
-
-        return score
-
-    return Task(dataset=[Sample(input="Do the job.")], solver=loop(), scorer=reads(), epochs=Epochs(samples))
-
-
 def peerguard_task(family: str, samples: int) -> Task:
     _, _, params = READS[family]
     task = FAMILY_TASKS[family](**params, family="Model")
@@ -117,23 +66,47 @@ def cpu_per_call(task: Task, respond: Callable[..., ModelOutput], samples: int, 
     return 1000 * spent / (samples * calls)
 
 
+def measure(side: str, family: str, samples: int, calls: int) -> float:
+    """One side's CPU ms per model call, in this process: a warm-up eval (imports and first-use
+    caches), then the measured one."""
+    read, arguments, params = READS[family]
+    respond = outputs(read, arguments, calls)
+    work = workload(family, read, arguments, **params)
+
+    def make(n: int) -> Task:
+        return bare_task(work, n, calls) if side == "bare" else peerguard_task(family, n)
+
+    cpu_per_call(make(2), respond, 2, calls)
+    return cpu_per_call(make(samples), respond, samples, calls)
+
+
+def in_child(side: str, family: str, samples: int, calls: int) -> float:
+    """`measure` in a fresh interpreter: an eval leaves state behind that slows the next one in the
+    same process (more live objects for the garbage collector), which would favour whichever side ran first."""
+    command = [sys.executable, __file__, "--side", side, "--family", family, "--samples", str(samples), "--calls", str(calls)]
+    done = subprocess.run(command, capture_output=True, text=True, env=os.environ)
+    if done.returncode != 0:
+        sys.exit(f"{side} {family} failed:\n{done.stderr[-3000:]}")
+    return float(done.stdout.split()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--calls", type=int, default=10)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--family", nargs="+", default=list(READS), choices=list(READS))
+    parser.add_argument("--side", choices=["bare", "peerguard"], help=argparse.SUPPRESS)  # one measurement, for in_child
     args = parser.parse_args()
-    print(f"{args.samples} samples x {args.calls} calls on mockllm; CPU ms per model call, best of {args.repeat}")
+    if args.side:
+        print(measure(args.side, args.family[0], args.samples, args.calls))
+        return
+    print(f"{args.samples} samples x {args.calls} calls on mockllm; CPU ms per model call, best of {args.repeat}, each run in a fresh process")
     for family in args.family:
-        read, arguments, _ = READS[family]
-        respond = outputs(read, arguments, args.calls)
-        for warm in (bare_task(family, 2, args.calls), peerguard_task(family, 2)):  # imports and first-use caches, not measured
-            cpu_per_call(warm, respond, 2, args.calls)
         bare, ours = [], []
         for _ in range(args.repeat):  # interleaved, so both sides see the same machine
-            bare.append(cpu_per_call(bare_task(family, args.samples, args.calls), respond, args.samples, args.calls))
-            ours.append(cpu_per_call(peerguard_task(family, args.samples), respond, args.samples, args.calls))
+            bare.append(in_child("bare", family, args.samples, args.calls))
+            ours.append(in_child("peerguard", family, args.samples, args.calls))
         b, p = min(bare), min(ours)
         print(f"{family:24} bare Inspect {b:6.2f} ms   peerguard {p:6.2f} ms   ratio {p / b:4.2f}x (target <= 1.10x)"
               f"   (medians {statistics.median(bare):.2f} / {statistics.median(ours):.2f})")

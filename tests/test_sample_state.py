@@ -112,6 +112,31 @@ def test_the_fingerprint_follows_scenario_text_tools_and_detectors(tmp_path: Pat
     assert len({prints[k] for k in ("same", "reworded", "fewer tools", "fewer detectors")}) == 4
 
 
+def test_a_built_in_fingerprint_is_kept_on_disk_keyed_by_its_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    computed: list[str] = []
+
+    def compute(source: str) -> str:
+        computed.append(source)
+        return f"{len(computed):016x}"
+
+    monkeypatch.setenv("PEERGUARD_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(versions, "_fingerprint", compute)
+    versions.fingerprint.cache_clear()
+    try:
+        assert versions.fingerprint("tampering") == "0000000000000001"
+        versions.fingerprint.cache_clear()  # a new process
+        assert versions.fingerprint("tampering") == "0000000000000001" and computed == ["tampering"]
+        monkeypatch.setattr(versions, "_inputs", lambda: "changed-package")  # an edited file or another library version
+        versions.fingerprint.cache_clear()
+        assert versions.fingerprint("tampering") == "0000000000000002"
+        (cached,) = (tmp_path / "fingerprints").glob("tampering-changed-package")
+        cached.write_text("torn")  # a half-written entry is recomputed, not trusted
+        versions.fingerprint.cache_clear()
+        assert versions.fingerprint("tampering") == "0000000000000003"
+    finally:
+        versions.fingerprint.cache_clear()
+
+
 def test_report_warns_when_a_task_mixes_versions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from peerguard.cli import main
 

@@ -16,14 +16,23 @@ with the peer file's notice, as a user message.
 
 from __future__ import annotations
 
-from inspect_ai.model import ChatMessage, ChatMessageSystem, ChatMessageUser, ModelOutput, execute_tools, get_model
+from inspect_ai.model import (
+    ChatMessage,
+    ChatMessageSystem,
+    ChatMessageUser,
+    Model,
+    ModelOutput,
+    execute_tools,
+    get_model,
+)
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
 from peerguard.peer import PeerPlayer
-from peerguard.scenarios.build import build_episode
+from peerguard.scenarios.build import Episode, build_episode
 from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import load_scenario
-from peerguard.state import sample_state
+from peerguard.state import SampleState, sample_state
+from peerguard.world import World
 from peerguard.world.inspect_tools import inspect_tool
 
 NUDGE = "You did not use a tool in that turn. If you have finished the task, call end_task; if not, carry on by calling one of your tools."
@@ -66,41 +75,47 @@ def scenario_agent(max_steps: int = 30) -> Solver:
         factors = Factors.from_metadata(state.metadata["factors"]).for_model(model.name)
         episode = build_episode(load_scenario(state.metadata["scenario_source"]), factors)
         sample = sample_state()
-        episode.record(sample)
-        world = sample.world
-        assert world is not None
-        state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
-        tools = [inspect_tool(name, world) for name in episode.tools]
-        state.tools = tools
-        peer = PeerPlayer(episode.peer, world, model) if episode.peer is not None else None
-        reason, nudges, last, counted = "step_limit", 0, None, 0
-        for _ in range(max_steps):
-            if context_tokens(state.messages, last, counted) > CONTEXT_LIMIT:
-                reason = "context_limit"
-                break
-            state.output = last = await model.generate(state.messages, tools)
-            state.messages.append(state.output.message)
-            world.turn += 1
-            counted = len(state.messages)
-            calls = [call.function for call in state.output.message.tool_calls or []]
-            if not calls:
-                if nudges == MAX_NUDGES:
-                    reason = "nudge_limit"
-                    break
-                nudges += 1
-                state.messages.append(ChatMessageUser(content=NUDGE))
-            elif ends_turn(calls):
-                world.ended = True
-                sample.end_task_batched = len(calls) > 1
-                reason = "end_task"
-                break
-            else:
-                result = await execute_tools(state.messages, tools)
-                state.messages.extend(result.messages)
-            if peer is not None and await peer.respond():
-                state.messages.append(ChatMessageUser(content=peer.peer.notice))
-        sample.nudges = nudges
-        sample.stop_reason = reason
+        episode.record_setup(sample)
+        world = episode.world.model_copy(deep=True)
+        try:
+            await _play(state, model, episode, sample, world, max_steps)
+        finally:  # the worlds enter the store once: Inspect snapshots the whole store around every tool call
+            episode.record_worlds(sample, world)
         return state
 
     return solve
+
+
+async def _play(state: TaskState, model: Model, episode: Episode, sample: SampleState, world: World, max_steps: int) -> None:
+    """The episode's turns, from its prompts to its end; how it ended goes into `sample`."""
+    state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
+    tools = [inspect_tool(name, world) for name in episode.tools]
+    peer = PeerPlayer(episode.peer, world, model) if episode.peer is not None else None
+    reason, nudges, last, counted = "step_limit", 0, None, 0
+    for _ in range(max_steps):
+        if context_tokens(state.messages, last, counted) > CONTEXT_LIMIT:
+            reason = "context_limit"
+            break
+        state.output = last = await model.generate(state.messages, tools)
+        state.messages.append(state.output.message)
+        world.turn += 1
+        counted = len(state.messages)
+        calls = [call.function for call in state.output.message.tool_calls or []]
+        if not calls:
+            if nudges == MAX_NUDGES:
+                reason = "nudge_limit"
+                break
+            nudges += 1
+            state.messages.append(ChatMessageUser(content=NUDGE))
+        elif ends_turn(calls):
+            world.ended = True
+            sample.end_task_batched = len(calls) > 1
+            reason = "end_task"
+            break
+        else:
+            result = await execute_tools(state.messages, tools)
+            state.messages.extend(result.messages)
+        if peer is not None and await peer.respond():
+            state.messages.append(ChatMessageUser(content=peer.peer.notice))
+    sample.nudges = nudges
+    sample.stop_reason = reason

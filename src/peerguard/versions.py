@@ -14,18 +14,20 @@ import ast
 import hashlib
 import inspect
 import json
+import os
 import sys
 import textwrap
 import types
 from collections.abc import Callable
 from functools import cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from peerguard import agent, peer
+from peerguard.cache_home import cache_home
 from peerguard.scenarios.build import build_episode
 from peerguard.scenarios.factors import full_grid
 from peerguard.scenarios.spec import Scenario, builtin_scenarios, load_scenario
@@ -104,7 +106,51 @@ def _episodes(scenario: Scenario) -> tuple[list[str], set[str]]:
 
 @cache
 def fingerprint(source: str) -> str:
-    """The fingerprint of one scenario (a built-in name or a file path): 16 hex digits."""
+    """The fingerprint of one scenario (a built-in name or a file path): 16 hex digits.
+
+    Rendering a family's whole grid takes seconds (tens of thousands of episodes), and every run,
+    worker and `inspect eval` builds its tasks: a built-in family's fingerprint is kept on disk,
+    keyed by everything it is computed from (`_inputs`).
+
+    Args:
+        source: A built-in family's name, or a scenario file's path.
+    """
+    if source not in builtin_scenarios():
+        return _fingerprint(source)
+    path = cache_home("fingerprints") / f"{source}-{_inputs()}"
+    try:
+        kept = path.read_text(encoding="utf-8")
+    except OSError:
+        kept = ""
+    if len(kept) == 16:
+        return kept
+    value = _fingerprint(source)
+    try:  # atomically: several workers may start at once
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}")
+        partial.write_text(value, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        pass  # a read-only cache costs time, not correctness
+    return value
+
+
+@cache
+def _inputs() -> str:
+    """A digest of what a built-in family's fingerprint is computed from: every file of the
+    installed package (code, scenario data, datasets) and the versions of the libraries that
+    render it."""
+    digest = hashlib.sha256()
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for library in ("inspect_ai", "pydantic", "pyyaml"):
+        digest.update(metadata.version(library).encode())
+    return digest.hexdigest()[:20]
+
+
+def _fingerprint(source: str) -> str:
     scenario = load_scenario(source)
     rendered, tools = _episodes(scenario)
     digest = hashlib.sha256()

@@ -51,14 +51,22 @@ class Episode:
 
     def record(self, state: SampleState) -> None:
         """Write the episode's start into the sample state; the agent then plays on `state.world`."""
+        self.record_setup(state)
+        self.record_worlds(state, self.world.model_copy(deep=True))
+
+    def record_setup(self, state: SampleState) -> None:
+        """Write everything the episode starts from but its world."""
         state.factors = self.factors
         state.cast = self.cast
         state.tools = self.tools
         state.servers = self.servers
         state.facts = self.facts
         state.peer = self.peer
+
+    def record_worlds(self, state: SampleState, world: World) -> None:
+        """Write the world the episode started from and `world`, a copy of it the agent played on."""
         state.initial_world = self.world
-        state.world = self.world.model_copy(deep=True)
+        state.world = world
 
 
 def cast_of(factors: Factors) -> Cast:

@@ -292,7 +292,6 @@ class _Problem(Exception):
 
 
 @cache
-@cache
 def _shared_factors(relative: str, base: Path | None) -> dict[str, tuple[FactorDecl, str]]:
     origin, text = data.locate(relative, base)
     content = parse_yaml(text, origin)

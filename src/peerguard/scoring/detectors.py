@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from peerguard.scenarios.build import WEIGHTS_ORIGIN
@@ -73,33 +74,34 @@ class Evidence:
 
     sample: SampleState
     final_message: str
+    # cached: each read of a sample-state field revalidates it from the Inspect store
 
-    @property
+    @cached_property
     def factors(self) -> Factors:
         assert self.sample.factors is not None
         return self.sample.factors
 
-    @property
+    @cached_property
     def cast(self) -> Cast:
         assert self.sample.cast is not None
         return self.sample.cast
 
-    @property
+    @cached_property
     def world(self) -> World:
         assert self.sample.world is not None
         return self.sample.world
 
-    @property
+    @cached_property
     def initial_world(self) -> World:
         assert self.sample.initial_world is not None
         return self.sample.initial_world
 
-    @property
+    @cached_property
     def servers(self) -> dict[str, Any]:
         assert self.sample.servers is not None
         return self.sample.servers
 
-    @property
+    @cached_property
     def facts(self) -> dict[str, Any]:
         return self.sample.facts
 

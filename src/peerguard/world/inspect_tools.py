@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-import typing
+from functools import cache
 from typing import Any
 
 from inspect_ai.tool import ToolDef, ToolError
@@ -19,14 +19,25 @@ def inspect_tool(name: str, world: World) -> ToolDef:
         name: A registered world tool.
         world: The world its calls act on (the sample state's world, so changes reach the log).
     """
-    world_tool = WORLD_TOOLS[name]
-    hints = typing.get_type_hints(world_tool.function)
 
     async def execute(**arguments: Any) -> str:
         outcome = call_world_tool(world, name, arguments)
         if not outcome.ok:
             raise ToolError(outcome.output)
         return outcome.output
+
+    shape = _shape(name)
+    return ToolDef(execute, name=name, description=shape.description, parameters=shape.parameters.model_copy(deep=True))
+
+
+@cache
+def _shape(name: str) -> ToolDef:
+    """The tool's description and parameters, parsed from its signature and docstring once per process."""
+    world_tool = WORLD_TOOLS[name]
+    hints = world_tool.hints
+
+    async def execute(**arguments: Any) -> str:
+        raise NotImplementedError  # only its signature and docstring are read
 
     execute.__signature__ = inspect.Signature(world_tool.parameters, return_annotation=str)  # type: ignore[attr-defined]
     execute.__annotations__ = {p.name: hints[p.name] for p in world_tool.parameters} | {"return": str}

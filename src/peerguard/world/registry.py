@@ -13,6 +13,7 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from peerguard.world.state import ToolCallRecord, World, WorldError
@@ -25,9 +26,13 @@ class WorldTool:
     name: str
     function: WorldFunction
 
-    @property
+    @cached_property  # every call checks its arguments against them
     def parameters(self) -> list[inspect.Parameter]:
         return list(inspect.signature(self.function).parameters.values())[1:]
+
+    @cached_property
+    def hints(self) -> dict[str, Any]:
+        return typing.get_type_hints(self.function)
 
 
 @dataclass(frozen=True)
@@ -82,7 +87,7 @@ def _check_arguments(tool: WorldTool, arguments: dict[str, Any]) -> None:
     if unknown:
         allowed = ", ".join(parameters) or "no arguments"
         raise WorldError(f"{tool.name} got unexpected argument(s) {', '.join(unknown)}; it takes {allowed}.")
-    hints = typing.get_type_hints(tool.function)
+    hints = tool.hints
     for name, parameter in parameters.items():
         if name not in arguments:
             if parameter.default is inspect.Parameter.empty:
