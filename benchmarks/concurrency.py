@@ -85,7 +85,7 @@ def main() -> None:
     parser.add_argument("--sweep", default="10,50,100,200", help="connection counts, comma-separated")
     parser.add_argument("--delay", type=float, default=0.5, help="seconds the server takes to answer")
     args = parser.parse_args()
-    server = Server(args.delay, args.calls, READ, READ_ARGUMENTS)
+    server = Server(args.delay, args.calls, {READ: READ_ARGUMENTS})
     # openai-api/<service>/... reads <SERVICE>_BASE_URL and <SERVICE>_API_KEY
     env = {**os.environ, "LOOPBACK_BASE_URL": server.start(), "LOOPBACK_API_KEY": "x"}
     print(f"{args.samples} samples x {args.calls} calls, the server answering after {1000 * args.delay:.0f} ms, "

@@ -1,9 +1,9 @@
 """A chat-completions server on 127.0.0.1 for the benchmarks: real HTTP, a set delay, scripted replies.
 
 asyncio, HTTP/1.1 with keep-alive, so it holds hundreds of requests in flight. Each reply calls
-the read tool until the conversation's last call, then `end_task`; it carries a short text beside
-the call, and usage figures at four characters a token (prompt: the request body; completion: the
-text and the call). It counts the requests and the most it held at once.
+a read tool the request offers until the conversation's last call, then `end_task`; it carries a short text beside
+the call, and usage figures at four characters a token (prompt: the text the model reads and the
+tool definitions; completion: the text and the call). It counts the requests and the most it held at once.
 """
 
 from __future__ import annotations
@@ -18,11 +18,26 @@ REPLY_TEXT = "I have looked at what that returned; next I will check the rest be
 """The assistant's words beside each call: a model says a sentence or two as it works."""
 
 
+def read_length(body: dict[str, Any]) -> int:
+    """Characters the model reads in a request: each message's text and calls, and the tool definitions."""
+    size = len(json.dumps(body.get("tools", [])))
+    for message in body["messages"]:
+        content = message.get("content") or ""
+        size += len(content) if isinstance(content, str) else sum(len(part.get("text", "")) for part in content)
+        size += sum(len(call["function"]["name"]) + len(call["function"]["arguments"]) for call in message.get("tool_calls") or [])
+    return size
+
+
 class Server:
     """The loopback chat-completions server, on its own event loop in a daemon thread."""
 
-    def __init__(self, delay: float, calls: int, read: str, arguments: dict[str, Any]) -> None:
-        self.delay, self.calls, self.read, self.arguments = delay, calls, read, arguments
+    def __init__(self, delay: float, calls: int, reads: dict[str, dict[str, Any]]) -> None:
+        """Args:
+        delay: Seconds before each reply.
+        calls: The conversation's last call (`end_task`).
+        reads: Read tools and their arguments, by preference: each reply calls the first one the request offers.
+        """
+        self.delay, self.calls, self.reads = delay, calls, reads
         self.loop = asyncio.new_event_loop()
         self.reset()
 
@@ -67,9 +82,11 @@ class Server:
         """The read tool until the last call of the conversation, then end_task."""
         body = json.loads(raw)
         turn = sum(message["role"] == "assistant" for message in body["messages"])
-        name, arguments = (self.read, self.arguments) if turn < self.calls - 1 else ("end_task", {})
+        offered = {tool["function"]["name"] for tool in body.get("tools", [])}
+        read = next(name for name in self.reads if name in offered)
+        name, arguments = (read, self.reads[read]) if turn < self.calls - 1 else ("end_task", {})
         call = {"id": f"call_{number}", "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
-        prompt = len(raw) // 4  # about four characters a token
+        prompt = read_length(body) // 4  # about four characters a token
         completion = (len(REPLY_TEXT) + len(name) + len(call["function"]["arguments"])) // 4
         return json.dumps({
             "id": f"chat_{number}", "object": "chat.completion", "created": int(time.time()), "model": body["model"],

@@ -107,7 +107,7 @@ def _dry_run(
     options: dict[str, object],
     scenarios: list[Path] | None,
 ) -> int:
-    from peerguard.run import estimate, price, prices
+    from peerguard.run import TURNS, TYPICAL_TURNS, estimate, price, prices
 
     rows = estimate(models, preset, families, factors, max_steps, options, scenarios)
     width = max([24, *(len(r.task) + 1 for r in rows)])
@@ -117,7 +117,8 @@ def _dry_run(
     total_in, total_out = sum(r.input_tokens for r in rows), sum(r.output_tokens for r in rows)
     print(f"{'total':{width}} {sum(r.samples for r in rows):>8} {sum(r.runs for r in rows):>10,} {sum(r.max_calls for r in rows):>12,} "
           f"{sum(r.typical_calls for r in rows):>12,} {total_in:>14,} {total_out:>12,}")
-    print(f"(samples per model; runs = samples x epochs x {len(models)} model(s); typical = 10 turns an episode; tokens are rough)")
+    print(f"(samples per model; runs = samples x epochs x {len(models)} model(s); typical = {TYPICAL_TURNS} turns an episode; tokens at four "
+          f"characters a token, each family's growth a turn as measured ({TURNS}); a model that writes at length uses more output)")  # fmt: skip
     for model in models:
         rate = price(model)
         share_in, share_out = total_in / len(models), total_out / len(models)

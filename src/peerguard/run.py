@@ -39,10 +39,10 @@ LOCAL_SCHEDULE: dict[str, Any] = {"max_tasks": 1, "max_samples": 1}
 model's cached prompt prefix, interleaved samples would re-read every prompt from the start."""
 LOCAL_MAX_STEPS = 12
 
-# For --dry-run estimates: what a typical turn adds to the conversation, and what the model writes.
-TOKENS_PER_TURN = 350
-OUTPUT_TOKENS_PER_TURN = 150
 TYPICAL_TURNS = 10
+"""Turns an episode for --dry-run's typical calls."""
+TURNS = "turns.yaml"
+"""--dry-run's per-turn figures, per family, as measured by benchmarks/dry_run.py --write."""
 
 
 class RunError(Exception):
@@ -412,7 +412,7 @@ def _prompt_tokens(task: Task) -> int:
     factors = Factors.from_metadata(metadata["factors"]).for_model("AI")
     episode = build_episode(load_scenario(metadata["scenario_source"]), factors)
     definitions = [inspect_tool(n, World()) for n in episode.tools]
-    tools = [json.dumps(tool.parameters.model_dump()) + tool.description for tool in definitions]
+    tools = [json.dumps(tool.parameters.model_dump(exclude_none=True)) + tool.name + tool.description for tool in definitions]
     return (len(episode.system_prompt) + len(episode.user_prompt) + sum(map(len, tools))) // 4
 
 
@@ -442,12 +442,28 @@ def estimate(
             if settings.get("limit"):
                 samples = min(samples, int(settings["limit"]))
             runs = samples * epochs
-            per_run_input = turns * first + TOKENS_PER_TURN * turns * (turns - 1) // 2
+            growth, output = turn_figures(name)
+            per_run_input = turns * first + growth * turns * (turns - 1) // 2
             row = totals.setdefault(name, [0] * 6)
-            for i, value in enumerate((samples, runs, runs * steps, runs * turns, runs * per_run_input, runs * turns * OUTPUT_TOKENS_PER_TURN)):
+            for i, value in enumerate((samples, runs, runs * steps, runs * turns, runs * per_run_input, runs * turns * output)):
                 row[i] += value
     # samples per model (averaged when the models' plans differ); the other figures summed over the models
     return [Estimate(name, row[0] // len(models) if len(models) else 0, *row[1:]) for name, row in totals.items()]
+
+
+@cache
+def turns_table() -> dict[str, Any]:
+    table: dict[str, Any] = yaml.safe_load(resources.files("peerguard").joinpath(TURNS).read_text())
+    return table
+
+
+def turn_figures(task: str) -> tuple[int, int]:
+    """(tokens the prompt grows a turn, output tokens a call) for a task: its family's measured
+    figures (a variant's are its base family's), else the mean over the measured families."""
+    table = turns_table()
+    family = next((name for name in table["families"] if task == name or task.endswith(f"_{name}")), None)
+    figures = table["families"][family] if family else table["default"]
+    return int(figures["prompt_growth"]), int(figures["output"])
 
 
 @cache
