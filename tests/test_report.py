@@ -17,12 +17,12 @@ from report_runs import EPOCHS, GEMINI, OTHER
 from scipy.stats import fisher_exact
 
 from peerguard.cli import main
+from peerguard.console import WIDTH
 from peerguard.report import judge_tables, tables, views
 from peerguard.report.headline import headline
 from peerguard.report.intervals import combined
 from peerguard.report.load import ReportError, load_logs
 from peerguard.report.paper import comparison
-from peerguard.report.terminal import WIDTH
 from peerguard.stats import wilson
 
 

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from peerguard.agent import CONTEXT_LIMIT, MAX_NUDGES
+from peerguard.console import console as terminal_console
 from peerguard.report.load import headline_status
-from peerguard.report.terminal import console as terminal_console
 from peerguard.scenarios.spec import load_scenario
 from peerguard.scoring.detectors import value_labels
 from peerguard.scoring.scorer import SCORER, is_missing

@@ -3,7 +3,6 @@ columns, then the files that hold everything else (wide tables are named, not pr
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,18 +12,12 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from peerguard.console import console
 from peerguard.report.document import Report
 from peerguard.report.sections import caption, title
 from peerguard.report.views import view
 
-WIDTH = 100
-"""Columns of the output when it is not a terminal (a file, a pipe, a CI log)."""
 PRINTED = ("run_status", "headline")
-
-
-def console() -> Console:
-    """The terminal at its own width, anything else at WIDTH; no markup, so '[0.1, 0.4]' stays text."""
-    return Console(width=None if sys.stdout.isatty() else WIDTH, markup=False, highlight=False, emoji=False)
 
 
 def _table(heading: str, shown: pd.DataFrame) -> Table:
