@@ -15,6 +15,7 @@ import pytest
 from inspect_ai.log import list_eval_logs
 
 from peerguard.cli import main
+from peerguard.logstore import CREDENTIALS
 from peerguard.report.load import load_logs
 from peerguard.run import RunError, run
 from peerguard.shard import Shard
@@ -108,3 +109,16 @@ def test_missing_cloud_credentials_are_one_line_naming_the_variables(monkeypatch
     assert capsys.readouterr().err == "peerguard: no credentials for s3://logs/run: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)\n"
     assert main(["report", "s3://logs/run", "--out", str(tmp_path / "out")]) == 2
     assert "no credentials for s3://logs/run" in capsys.readouterr().err
+
+
+def test_azure_and_google_stores_name_what_is_missing(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for variable in ("AZURE_STORAGE_ACCOUNT_NAME", "AZURE_STORAGE_CONNECTION_STRING"):
+        monkeypatch.delenv(variable, raising=False)
+    assert main(["run", "--model", "mockllm/model", "--task", "tampering", "--log-dir", "az://logs/run"]) == 2
+    assert capsys.readouterr().err == f"peerguard: no credentials for az://logs/run: set {CREDENTIALS['az']}\n"
+    # with an account named, the next missing piece is the store's own package (adlfs, gcsfs: not installed here)
+    monkeypatch.setenv("AZURE_STORAGE_ACCOUNT_NAME", "peerguard")
+    for url in ("az://logs/run", "gs://logs/run"):
+        assert main(["run", "--model", "mockllm/model", "--task", "tampering", "--log-dir", url]) == 2
+        error = capsys.readouterr().err
+        assert error.count("\n") == 1 and error.startswith(f"peerguard: cannot use {url}: ") and "pip install" in error, error
