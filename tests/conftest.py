@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,13 @@ def judged_report_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from report_runs import judged_logs
 
     return judged_logs(tmp_path_factory.mktemp("judged-runs"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_report_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's report cache (peerguard.report.cache), never the user's: set before any fixture
+    of a module reads logs, and shared with the processes tests start."""
+    with pytest.MonkeyPatch.context() as patch:
+        directory = tmp_path_factory.mktemp("report-cache")
+        patch.setenv("PEERGUARD_CACHE_DIR", str(directory))
+        yield directory

@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import pandas as pd
 import pytest
 from inspect_ai.log import list_eval_logs
 
 from peerguard.cli import main
 from peerguard.logstore import CREDENTIALS
+from peerguard.report import load
 from peerguard.report.load import load_logs
 from peerguard.run import RunError, run
 from peerguard.shard import Shard
@@ -60,7 +62,7 @@ def keys(prefix: str) -> list[str]:
     return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
-def test_a_sharded_run_on_s3_merges_into_one_report_and_each_shard_resumes_there(s3: str, tmp_path: Path) -> None:
+def test_a_sharded_run_on_s3_merges_into_one_report_and_each_shard_resumes_there(s3: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for index in range(2):
         success, logs, log_dir = run(["mockllm/model"], log_dir=f"{s3}/shard-{index}", shard=Shard(index, 2), **RUN)
         assert success and log_dir == f"{s3}/shard-{index}"
@@ -70,6 +72,10 @@ def test_a_sharded_run_on_s3_merges_into_one_report_and_each_shard_resumes_there
     assert len(written) == 2
     frame = load_logs([s3])  # the parent prefix: both shards
     assert sorted(frame["sample_id"].astype(str)) == sorted(set(frame["sample_id"].astype(str))) and len(frame) == 3
+    read, original = [], load._read
+    monkeypatch.setattr(load, "_read", lambda file: read.append(file) or original(file))
+    pd.testing.assert_frame_equal(load_logs([s3]), frame)
+    assert read == []  # both logs unchanged in the bucket (same size, ETag and time): from the cache
     assert main(["report", s3, "--out", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "report.html").is_file()
     before = keys("study/shard-0/")

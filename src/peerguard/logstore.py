@@ -56,7 +56,12 @@ def first_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _filesystem(location: LogDir) -> tuple[fsspec.AbstractFileSystem, str]:
+def filesystem(location: LogDir) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The fsspec file system of a local path or URL, and the path on it.
+
+    Args:
+        location: A path or URL.
+    """
     try:
         # no listings cache, as Inspect's own: the marker and the logs must be read as they are now;
         # no cached instance: its endpoint and keys would be those of the environment it was made in
@@ -90,7 +95,7 @@ def _has_credentials(store: str) -> bool:
             import google.auth
             import google.auth.exceptions
         except ImportError:
-            return True  # gcsfs (which brings google-auth) is missing: _filesystem says so
+            return True  # gcsfs (which brings google-auth) is missing: filesystem() says so
         try:
             google.auth.default()
         except google.auth.exceptions.DefaultCredentialsError:
@@ -106,7 +111,7 @@ def prepare(location: LogDir) -> None:
         location: A log directory or URL.
     """
     check_credentials(location)
-    fs, path = _filesystem(location)
+    fs, path = filesystem(location)
     probe = f"{path.rstrip('/')}/.peerguard-write-test"
     try:
         if not scheme(location):
@@ -124,7 +129,7 @@ def read_text(location: LogDir) -> str | None:
     Args:
         location: The file's path or URL.
     """
-    fs, path = _filesystem(location)
+    fs, path = filesystem(location)
     try:
         with fs.open(path, "r", encoding="utf-8") as file:
             return str(file.read())
@@ -139,11 +144,11 @@ def write_text(location: LogDir, text: str) -> None:
         location: The file's path or URL.
         text: What it holds.
     """
-    fs, path = _filesystem(location)
+    fs, path = filesystem(location)
     fs.pipe_file(path, text.encode("utf-8"))
 
 
 def holds_eval_logs(location: LogDir) -> bool:
     """Whether a log directory has `.eval` files directly in it."""
-    fs, path = _filesystem(location)
+    fs, path = filesystem(location)
     return bool(fs.glob(f"{path.rstrip('/')}/*.eval"))

@@ -44,7 +44,8 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6, scores: dict[str, fl
     """
     # as the study's tables: its behaviours only, and cross-model peers get their own table
     study = tables.same_family_peers(tables.study_rows(data))
-    head = headline(study)
+    misrepresentation, alignment_faking = tables.misrepresentation(study), tables.alignment_faking(study)
+    head = headline(study, misrepresentation, alignment_faking)
     report = Report(data)
     report.tables = {
         "headline": head,
@@ -52,8 +53,8 @@ def build(data: pd.DataFrame, out: Path, excerpts: int = 6, scores: dict[str, fl
         "run_status": tables.run_status(data),
         "peer_preservation": tables.peer_preservation(study),
         "self_preservation": tables.self_preservation(study),
-        "misrepresentation": tables.misrepresentation(study),
-        "alignment_faking": tables.alignment_faking(study),
+        "misrepresentation": misrepresentation,
+        "alignment_faking": alignment_faking,
         "judge_labels": judge_tables.judge_labels(study),
         "evaluation_awareness_by_model": judge_tables.awareness_by_model(study),
         "evaluation_awareness": judge_tables.awareness_and_headline(study),

@@ -23,14 +23,18 @@ RATE = "% of runs"
 COLUMNS = ["model", "behaviour", "subject", "condition", "measure", "value", "low", "high", "n", "control_n", "instantiation"]
 
 
-def headline(data: pd.DataFrame) -> pd.DataFrame:
+def headline(data: pd.DataFrame, misrepresentation: pd.DataFrame | None = None, alignment_faking: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per model, behaviour, subject and condition: value, interval and n in percent (or
     percentage points), the instantiation it comes from, and the study's figure where there is one.
 
     Args:
         data: The tidy sample table (the study's rows: `tables.same_family_peers`).
+        misrepresentation: `tables.misrepresentation(data)`, when it is at hand (else computed).
+        alignment_faking: `tables.alignment_faking(data)`, when it is at hand (else computed).
     """
-    rows = [*_rates(data), *_misrepresentation(tables.misrepresentation(data)), *_alignment_faking(tables.alignment_faking(data))]
+    misrep = tables.misrepresentation(data) if misrepresentation is None else misrepresentation
+    af = tables.alignment_faking(data) if alignment_faking is None else alignment_faking
+    rows = [*_rates(data), *_misrepresentation(misrep), *_alignment_faking(af)]
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return _with_paper(frame).sort_values(["model", "subject", "behaviour"], kind="stable").reset_index(drop=True)
 

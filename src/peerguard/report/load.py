@@ -1,20 +1,43 @@
-"""Read peerguard logs into one tidy table: a row per sample and epoch, every factor and label."""
+"""Read peerguard logs into one tidy table: a row per sample and epoch, every factor and label.
+
+A log is read from the raw JSON in its .eval zip: the sample summaries Inspect writes give most of
+a row (labels, error, token use by role). Two things live only in a sample's transcript: the
+factors the agent recorded in the sample's store, and the model requests retried, which Inspect
+keeps on each model event. For those the transcript is searched, not parsed; it is parsed only when
+it holds a retry, or where the summary shortened metadata a row reads. A log that can't be read so
+is read whole through Inspect. Many logs are read a process per CPU, and what each log gives is
+cached (`peerguard.report.cache`): a rerun reads only new and changed logs.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
 import math
+import multiprocessing
+import os
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import inspect_ai
 import pandas as pd
-from inspect_ai.log import EvalLog, list_eval_logs, read_eval_log
+from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
 
-from peerguard.logstore import LogDir, LogStoreError, check_credentials, first_line
+from peerguard import __version__
+from peerguard.logstore import LogDir, LogStoreError, check_credentials, filesystem, first_line, scheme
 from peerguard.peer import PEER_ROLE
+from peerguard.report.cache import Stamp, TableCache, stamps
 from peerguard.scenarios.factors import Factors
 from peerguard.scoring.scorer import SCORER, is_missing
-from peerguard.state import sample_state
+from peerguard.state import SampleState, sample_state
 
 SAMPLE_FIELDS = ["threshold", "family"]
 """Per-sample fields beside the factors; `threshold` goes with the dataset factor."""
@@ -23,10 +46,58 @@ STUDY_FACTORS = ["condition", "subject", "instantiation", "peer_identity", "data
 JUDGE = "judge_labels"
 JUDGE_FALLBACK = ("damage_understated",)
 """State labels the judge decides where the parser could not (a figure stated only in prose)."""
+PARALLEL_BYTES = 256 * 2**20
+"""Logs to read beyond this size are read in parallel, a process per CPU."""
+ROWS_VERSION = 1
+"""The version of the rows a log gives; it keys the cache, so bump it whenever `_row` changes."""
+READ_SCORE_METADATA = {SCORER: ("stop_reason", "unscored"), JUDGE: ("judge_model",)}
+"""The score metadata `_row` reads."""
+STORED_FACTORS = re.compile(rb'"%s"\s*:\s*' % f"{SampleState.__name__}:factors".encode())
+"""The factors' key in a sample's store, in its JSON (Inspect's StoreModel keys a field `<class>:<field>`)."""
+
+TaskKey = tuple[str, str, str, str | None]
+"""(model, task, task version, behaviour)."""
 
 
 class ReportError(Exception):
     """A problem with the report's input; one line for the user."""
+
+
+class FactorLevels(dict[str, list[str]]):
+    """Every factor in the logs with its levels in order (the frame's `attrs["factors"]`). It is never
+    changed, so copies of the frame share it: pandas deep-copies a frame's attrs into every frame and
+    column it derives, which the report's tables do hundreds of thousands of times at study scale."""
+
+    def __deepcopy__(self, memo: dict[int, object]) -> FactorLevels:
+        return self
+
+
+@dataclass(frozen=True)
+class LogTable:
+    """What one log gives the table, and what the cache keeps of it."""
+
+    task: TaskKey | None
+    """None for a log of something other than a peerguard task."""
+    expected: frozenset[tuple[str, int]]
+    """(sample id, epoch) of every run the task was asked for."""
+    factors: dict[str, list[str]]
+    rows: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """What a row needs of a sample."""
+
+    id: int | str
+    epoch: int
+    error: str | None
+    scores: dict[str, dict[str, Any]]
+    """Each score as its JSON has it: value, metadata and the rest."""
+    role_usage: dict[str, dict[str, Any]]
+    """Token use by model role, as its JSON has it."""
+    factors: Factors | None
+    retries: int
+    """Model requests retried."""
 
 
 def log_factors(log: EvalLog) -> dict[str, list[str]]:
@@ -38,11 +109,111 @@ def log_factors(log: EvalLog) -> dict[str, list[str]]:
     return {name: [] for name in STUDY_FACTORS}
 
 
-def _factors(sample: Any) -> Factors | None:
-    recorded = sample_state(sample.store).factors
-    if recorded is None and "factors" in (sample.metadata or {}):
-        recorded = Factors.from_metadata(sample.metadata["factors"])
-    return recorded
+def _factors(stored: Factors | None, metadata: dict[str, Any]) -> Factors | None:
+    """The factors the agent recorded in the store, else (a sample that failed first) those the task gave it."""
+    if stored is None and "factors" in metadata:
+        return Factors.from_metadata(metadata["factors"])
+    return stored
+
+
+def _retried(events: Iterable[tuple[str | None, int | None]]) -> int:
+    """Model requests retried, from the (kind, retries) of a sample's events."""
+    return sum(retries or 0 for kind, retries in events if kind == "model")
+
+
+def _from_sample(sample: EvalSample) -> _Sample:
+    """A sample as Inspect reads it whole."""
+    return _Sample(
+        sample.id,
+        sample.epoch,
+        sample.error.message if sample.error else None,
+        {name: score.model_dump() for name, score in (sample.scores or {}).items()},
+        {role: usage.model_dump() for role, usage in (sample.role_usage or {}).items()},
+        _factors(sample_state(sample.store).factors, sample.metadata or {}),
+        _retried((event.event, getattr(event, "retries", None)) for event in sample.events),
+    )
+
+
+def _verbatim(value: object) -> bool:
+    """Whether a summary holds a metadata value as the sample does: Inspect's summaries shorten text
+    (collapsing whitespace, cutting it with "...") and put a note in place of values over 1k, so
+    text is whole only with no whitespace and no "..." at its end."""
+    return not isinstance(value, str) or (value.split() == [value] and not value.endswith("..."))
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _stored_factors(raw: bytes) -> Factors | None:
+    """The factors in the sample's store, read from its transcript's JSON without parsing the rest
+    (the key first occurs in the store: the messages and metadata before it never hold it)."""
+    found = STORED_FACTORS.search(raw)
+    if found is None:
+        return None
+    try:  # the factors are short: decode what follows the key only as far as they can reach
+        value, _ = _DECODER.raw_decode(raw[found.end() : found.end() + 4096].decode("utf-8", "ignore"))
+    except ValueError:
+        value, _ = _DECODER.raw_decode(raw[found.end() :].decode("utf-8"))
+    return None if value is None else Factors.model_validate(value)
+
+
+def _from_summary(summary: dict[str, Any], raw: bytes) -> _Sample:
+    """A sample from its summary and its transcript's raw JSON, which is parsed only where the summary falls short."""
+    transcript = functools.cache(lambda: json.loads(raw))
+    scores = summary.get("scores") or {}
+    if not all(_verbatim((scores[name].get("metadata") or {}).get(key)) for name, keys in READ_SCORE_METADATA.items() if name in scores for key in keys):
+        scores = transcript().get("scores") or {}
+    metadata = summary.get("metadata") or {}
+    if not isinstance(metadata.get("factors", {}), dict):  # over 1k: the summary holds a note instead
+        metadata = transcript().get("metadata") or {}
+    # Inspect writes a model event's retries only when there were some: no key, no parse
+    events = (transcript().get("events") or []) if b'"retries"' in raw else []
+    return _Sample(
+        summary["id"],
+        summary["epoch"],
+        summary.get("error"),
+        scores,
+        summary.get("role_usage") or {},
+        _factors(_stored_factors(raw), metadata),
+        _retried((event.get("event"), event.get("retries")) for event in events),
+    )
+
+
+def _inspect_order(summary: dict[str, Any]) -> tuple[int, str]:
+    """The order in which `read_eval_log` gives a log's samples (ties in the report's sorts keep it)."""
+    return summary["epoch"], summary["id"] if isinstance(summary["id"], str) else str(summary["id"]).zfill(20)
+
+
+@contextmanager
+def _archive(file: str) -> Iterator[zipfile.ZipFile]:
+    """A .eval log as the zip it is: a local one in place, a remote one fetched whole (as Inspect reads one)."""
+    if scheme(file):
+        fs, path = filesystem(file)
+        source: str | BytesIO = BytesIO(fs.cat_file(path))
+    else:
+        source = _local(file)
+    with zipfile.ZipFile(source) as archive:
+        yield archive
+
+
+def _summarized(file: str) -> list[_Sample] | None:
+    """A log's samples from the raw JSON in its .eval zip: the sample summaries Inspect writes when a
+    task ends (`summaries.json`) and each sample's transcript (`samples/<id>_epoch_<epoch>.json`),
+    parsed with the standard library rather than Inspect's models, which take several times as long.
+    None when the log is not so: not a zip, a compression this Python can't read, no summaries yet
+    (a task still running or killed keeps them in a journal), or a transcript missing."""
+    if not file.endswith(".eval"):
+        return None
+    try:
+        with _archive(file) as archive:
+            transcripts = {name for name in archive.namelist() if name.startswith("samples/")}
+            # a sample logged twice (a re-run of it) is summarized twice: its last summary holds, as in Inspect
+            summaries = {(str(s["id"]), s["epoch"]): s for s in json.loads(archive.read("summaries.json"))}
+            if len(summaries) != len(transcripts):
+                return None
+            return [_from_summary(s, archive.read(f"samples/{s['id']}_epoch_{s['epoch']}.json")) for s in sorted(summaries.values(), key=_inspect_order)]
+    except (zipfile.BadZipFile, KeyError, NotImplementedError, OSError):
+        return None
 
 
 def headline_status(errored: bool, labels: dict[str, object] | None) -> str:
@@ -62,9 +233,9 @@ def _expected(log: EvalLog) -> set[tuple[str, int]]:
     return {(str(sample_id), epoch) for sample_id in log.eval.dataset.sample_ids or [] for epoch in range(1, epochs + 1)}
 
 
-def _incomplete(frame: pd.DataFrame, expected: dict[tuple[str, str, str, str | None], set[tuple[str, int]]]) -> pd.DataFrame:
+def _incomplete(frame: pd.DataFrame, expected: dict[TaskKey, set[tuple[str, int]]]) -> pd.DataFrame:
     """A row, status `incomplete`, for every run a task was asked for that no log holds (a killed run)."""
-    present = set(zip(frame["model"], frame["task"], frame["task_version"], frame["sample_id"], frame["epoch"]))
+    present = set(zip(*(frame[column].tolist() for column in ["model", "task", "task_version", "sample_id", "epoch"])))  # lists: fast to iterate
     rows = [
         {"model": model, "task": task, "task_version": version, "behaviour": behaviour, "sample_id": sample_id, "epoch": epoch, "status": "incomplete", "retries": 0}
         for (model, task, version, behaviour), runs in expected.items()
@@ -79,47 +250,55 @@ def _local(location: str) -> str:
     return unquote(urlparse(location).path) if location.startswith("file://") else location
 
 
-def _rows(log: EvalLog) -> list[dict[str, Any]]:
+def _row(log: EvalLog, names: list[str], sample: _Sample) -> dict[str, Any]:
     behaviour = (log.eval.metadata or {}).get("behaviour")
-    names = list(log_factors(log))
-    rows = []
-    for sample in log.samples or []:
-        factors = _factors(sample)
-        flat = factors.as_metadata() if factors else {}
-        score = (sample.scores or {}).get(SCORER)
-        labels = score.value if score is not None and isinstance(score.value, dict) else {}
-        judged = (sample.scores or {}).get(JUDGE)
-        judge_labels = judged.value if judged is not None and isinstance(judged.value, dict) else {}
-        status = headline_status(sample.error is not None, labels if score is not None else None)
-        from_judge = [k for k in JUDGE_FALLBACK if k in labels and is_missing(labels[k]) and not is_missing(judge_labels.get(k))]
-        labels = {**labels, **{k: judge_labels[k] for k in from_judge}}
-        rows.append(
-            {
-                "model": log.eval.model,
-                "task": log.eval.task.split("/")[-1],
-                "task_version": str(log.eval.task_version),
-                "task_fingerprint": (log.eval.metadata or {}).get("fingerprint"),
-                "behaviour": behaviour,
-                "headline": (log.eval.metadata or {}).get("headline"),
-                "sample_id": str(sample.id),
-                "epoch": sample.epoch,
-                "status": status,
-                "stop_reason": (score.metadata or {}).get("stop_reason") if score else None,
-                "retries": sum(event.retries or 0 for event in sample.events if event.event == "model"),
-                "error": sample.error.message.splitlines()[0] if sample.error else None,
-                "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score else "",
-                "judged_by": (judged.metadata or {}).get("judge_model") if judged else None,
-                "peer_tokens": peer_usage.total_tokens if (peer_usage := (sample.role_usage or {}).get(PEER_ROLE)) else None,
-                "filled_by_judge": ",".join(from_judge),
-                **{name: flat.get(name) for name in names},
-                **{name: flat.get(name) for name in SAMPLE_FIELDS},
-                **{k: (math.nan if v is None else v) for k, v in labels.items()},
-                **{f"judge_{k}": v for k, v in judge_labels.items()},
-                "log": _local(log.location),
-                "created": log.eval.created,
-            }
-        )
-    return rows
+    flat = sample.factors.as_metadata() if sample.factors else {}
+    score = sample.scores.get(SCORER)
+    value = score.get("value") if score is not None else None
+    labels: dict[str, Any] = value if isinstance(value, dict) else {}
+    judged = sample.scores.get(JUDGE)
+    verdict = judged.get("value") if judged is not None else None
+    judge_labels: dict[str, Any] = verdict if isinstance(verdict, dict) else {}
+    status = headline_status(sample.error is not None, labels if score is not None else None)
+    from_judge = [k for k in JUDGE_FALLBACK if k in labels and is_missing(labels[k]) and not is_missing(judge_labels.get(k))]
+    labels = {**labels, **{k: judge_labels[k] for k in from_judge}}
+    return {
+        "model": log.eval.model,
+        "task": log.eval.task.split("/")[-1],
+        "task_version": str(log.eval.task_version),
+        "task_fingerprint": (log.eval.metadata or {}).get("fingerprint"),
+        "behaviour": behaviour,
+        "headline": (log.eval.metadata or {}).get("headline"),
+        "sample_id": str(sample.id),
+        "epoch": sample.epoch,
+        "status": status,
+        "stop_reason": (score.get("metadata") or {}).get("stop_reason") if score is not None else None,
+        "retries": sample.retries,
+        "error": sample.error.splitlines()[0] if sample.error else None,
+        "unscored_labels": ",".join(sorted((score.get("metadata") or {}).get("unscored", {}))) if score is not None else "",
+        "judged_by": (judged.get("metadata") or {}).get("judge_model") if judged is not None else None,
+        "peer_tokens": usage.get("total_tokens", 0) if (usage := sample.role_usage.get(PEER_ROLE)) is not None else None,
+        "filled_by_judge": ",".join(from_judge),
+        **{name: flat.get(name) for name in names},
+        **{name: flat.get(name) for name in SAMPLE_FIELDS},
+        **{k: (math.nan if v is None else v) for k, v in labels.items()},
+        **{f"judge_{k}": v for k, v in judge_labels.items()},
+        "log": _local(log.location),
+        "created": log.eval.created,
+    }
+
+
+def _read(file: str) -> LogTable:
+    """What one log gives the table, read as cheaply as the log allows."""
+    log = read_eval_log(file, header_only=True)
+    if (log.eval.metadata or {}).get("headline") is None:
+        return LogTable(None, frozenset(), {}, [])  # not a peerguard task
+    samples = _summarized(file) if log.status != "started" else None  # a task still running may rewrite samples
+    if samples is None:
+        samples = [_from_sample(sample) for sample in read_eval_log(file).samples or []]
+    task = (log.eval.model, log.eval.task.split("/")[-1], str(log.eval.task_version), (log.eval.metadata or {}).get("behaviour"))
+    factors = log_factors(log)
+    return LogTable(task, frozenset(_expected(log)), factors, [_row(log, list(factors), sample) for sample in samples])
 
 
 def _log_files(path: LogDir) -> list[str]:
@@ -139,27 +318,56 @@ def _log_files(path: LogDir) -> list[str]:
         raise ReportError(f"cannot read {path}: {first_line(error)}") from None
 
 
+def _read_all(files: list[str], size: int) -> Iterator[LogTable]:
+    """Each log's table, in order: read by a process per CPU when there is much to read (a study's
+    first report), else in this one (a rerun with a few new logs, where starting processes would cost more)."""
+    workers = min(len(files), os.cpu_count() or 1)
+    if size < PARALLEL_BYTES or workers < 2:
+        yield from map(_read, files)
+        return
+    # spawned, not forked: this process may hold Inspect's threads and their locks
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield from pool.map(_read, files)
+
+
+def _tables(paths: list[LogDir], cache: TableCache) -> list[LogTable]:
+    """What each log under the paths gives: from the cache for a log unchanged since it was read, else read."""
+    files: list[str] = []
+    found: dict[str, Stamp] = {}
+    for path in paths:
+        files += _log_files(path)
+        found |= stamps(path)  # after listing: a log rewritten since is read again next time
+    locations = [file if scheme(file) else os.path.abspath(_local(file)) for file in files]
+    tables: dict[str, Any] = {location: cache.get(location, found[location]) if location in found else None for location in locations}
+    unread = [(file, location) for file, location in zip(files, locations) if tables[location] is None]
+    size = sum(found[location].size for _, location in unread if location in found)
+    for (_, location), table in zip(unread, _read_all([file for file, _ in unread], size)):
+        tables[location] = table
+        if location in found:  # kept as each is read: an interrupted first report keeps what it read
+            cache.put(location, found[location], table)
+    return [tables[location] for location in locations]
+
+
 def load_logs(paths: list[LogDir]) -> pd.DataFrame:
     """Every peerguard sample under the given directories (or files), newest run of each kept.
 
-    The frame's `attrs["factors"]` maps every factor in the logs to its levels in order.
+    The frame's `attrs["factors"]` maps every factor in the logs to its levels in order. Each log is
+    read once and kept in the cache (`peerguard.report.cache`) until it changes.
 
     Args:
         paths: Log directories or .eval files: local paths, or object-store URLs (s3://...).
     """
-    files = [file for path in paths for file in _log_files(path)]
+    cache = TableCache(f"rows {ROWS_VERSION}, peerguard {__version__}, inspect_ai {inspect_ai.__version__}")
     rows = []
-    factors: dict[str, list[str]] = {}
-    expected: dict[tuple[str, str, str, str | None], set[tuple[str, int]]] = {}
-    for file in files:
-        log = read_eval_log(file)
-        if (log.eval.metadata or {}).get("headline") is None:
-            continue  # not a peerguard task
-        key = (log.eval.model, log.eval.task.split("/")[-1], str(log.eval.task_version), (log.eval.metadata or {}).get("behaviour"))
-        expected[key] = expected.get(key, set()) | _expected(log)
-        for name, levels in log_factors(log).items():
+    factors = FactorLevels()
+    expected: dict[TaskKey, set[tuple[str, int]]] = {}
+    for table in _tables(paths, cache):
+        if table.task is None:
+            continue
+        expected[table.task] = expected.get(table.task, set()) | table.expected
+        for name, levels in table.factors.items():
             factors[name] = list(dict.fromkeys([*factors.get(name, []), *levels]))
-        rows += _rows(log)
+        rows += table.rows
     where = ", ".join(str(p) for p in paths)
     if not rows and expected:
         tasks = ", ".join(sorted({task for _, task, _, _ in expected}))

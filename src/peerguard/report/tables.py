@@ -38,14 +38,15 @@ MISREP_COMPONENTS: dict[str, list[tuple[str, str | None, int | None]]] = {
 def cell(frame: pd.DataFrame, key: str = "misaligned") -> dict[str, float]:
     """Rate of a 0/1 label with its interval, n, the errored and unscored counts, and the rate if
     every unscored run were misaligned (how far the unscored could move it)."""
-    errored = int((frame["status"] == "error").sum())
-    incomplete = int((frame["status"] == "incomplete").sum())
-    ran = frame[~frame["status"].isin(["error", "incomplete"])]
-    values = pd.to_numeric(ran[key], errors="coerce") if key in ran else pd.Series(dtype=float)
+    status = frame["status"]
+    errored = int((status == "error").sum())
+    incomplete = int((status == "incomplete").sum())
+    ran = ~status.isin(["error", "incomplete"])  # a mask, not a copy of every column: cells are many
+    values = pd.to_numeric(frame.loc[ran, key], errors="coerce") if key in frame else pd.Series(dtype=float)
     valid = values.dropna()
-    dropped = len(ran) - len(valid)
+    dropped = int(ran.sum()) - len(valid)
     # the headline keeps an undecided run in N as not misaligned (the study's convention): count it too
-    kept = int((pd.to_numeric(ran.loc[valid.index, "headline_undecided"], errors="coerce") == 1).sum()) if key == "misaligned" and "headline_undecided" in ran else 0
+    kept = int((pd.to_numeric(frame.loc[valid.index, "headline_undecided"], errors="coerce") == 1).sum()) if key == "misaligned" and "headline_undecided" in frame else 0
     rate = wilson(int(round(valid.sum())), len(valid))
     unscored = dropped + kept
     worst = (rate.successes + unscored) / (rate.n + dropped) if rate.n + dropped else math.nan
@@ -217,15 +218,16 @@ def misrepresentation(data: pd.DataFrame) -> pd.DataFrame:
     subset = data[data["behaviour"] == "misrepresentation"]
     rows = []
     for (model, subject), group in subset.groupby(["model", "subject"]):
+        control = group[group["condition"] == "non_shutdown"]  # one control for every condition and instantiation
+        controls = {name: _component(control, parts) for name, parts in MISREP_COMPONENTS.items()}
         for condition in [c for c in SELF_CONDITIONS if c in set(group["condition"])]:
             per_inst = []
             for inst in sorted(set(group.loc[group["condition"] == condition, "instantiation"])):
                 treated = group[(group["condition"] == condition) & (group["instantiation"] == inst)]
-                control = group[group["condition"] == "non_shutdown"]  # one control for every instantiation
                 entry: dict[str, object] = {"model": model, "subject": subject, "condition": condition, "instantiation": inst}
                 diffs = []
                 for name, parts in MISREP_COMPONENTS.items():
-                    (shutdown, treated_parts), (base, control_parts) = _component(treated, parts), _component(control, parts)
+                    (shutdown, treated_parts), (base, control_parts) = _component(treated, parts), controls[name]
                     diff = 100 * (shutdown["rate"] - base["rate"])
                     weights = _mean_difference(treated_parts, control_parts) if treated_parts and control_parts else []
                     _, low, high = combined(weights)
