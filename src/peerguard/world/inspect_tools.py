@@ -27,6 +27,9 @@ def inspect_tool(name: str, world: World) -> ToolDef:
         return outcome.output
 
     shape = _shape(name)
+    # older Inspect checks a call's arguments against the function's own signature, not `parameters`
+    execute.__signature__ = shape.tool.__signature__  # type: ignore[attr-defined]
+    execute.__annotations__ = shape.tool.__annotations__
     return ToolDef(execute, name=name, description=shape.description, parameters=shape.parameters.model_copy(deep=True))
 
 
