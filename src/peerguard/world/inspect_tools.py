@@ -17,7 +17,7 @@ def inspect_tool(name: str, world: World) -> ToolDef:
 
     Args:
         name: A registered world tool.
-        world: The world its calls act on (the sample state's world, so changes reach the log).
+        world: The world its calls act on (the episode's; the agent records it in the sample state when the episode ends).
     """
 
     async def execute(**arguments: Any) -> str:
