@@ -452,24 +452,23 @@ def estimate(
 
 
 @cache
-def turns_table() -> dict[str, Any]:
-    table: dict[str, Any] = yaml.safe_load(resources.files("peerguard").joinpath(TURNS).read_text())
+def _package_yaml(name: str) -> dict[str, Any]:
+    """A data file at the package's top level (prices.yaml, turns.yaml), read once."""
+    table: dict[str, Any] = yaml.safe_load(resources.files("peerguard").joinpath(name).read_text())
     return table
 
 
 def turn_figures(task: str) -> tuple[int, int]:
     """(tokens the prompt grows a turn, output tokens a call) for a task: its family's measured
     figures (a variant's are its base family's), else the mean over the measured families."""
-    table = turns_table()
+    table = _package_yaml(TURNS)
     family = next((name for name in table["families"] if task == name or task.endswith(f"_{name}")), None)
     figures = table["families"][family] if family else table["default"]
     return int(figures["prompt_growth"]), int(figures["output"])
 
 
-@cache
 def prices() -> dict[str, Any]:
-    table: dict[str, Any] = yaml.safe_load(resources.files("peerguard").joinpath("prices.yaml").read_text())
-    return table
+    return _package_yaml("prices.yaml")
 
 
 def price(model: str) -> dict[str, float] | None:
