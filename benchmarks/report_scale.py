@@ -45,7 +45,7 @@ from inspect_ai.util import Store
 
 from peerguard.run import suites
 from peerguard.scenarios.factors import Factors
-from peerguard.scoring.scorer import SCORER
+from peerguard.scoring.scorer import MODEL_RETRIES, SCORER
 from peerguard.state import sample_state
 from peerguard.tasks import FAMILY_TASKS
 
@@ -84,6 +84,12 @@ def synthetic(template: EvalSample, sample_id: str, epoch: int, metadata: dict[s
     store = Store(dict(template.store))
     sample_state(store).factors = Factors.from_metadata(metadata["factors"]).for_model(model)  # as the agent records them
     update: dict[str, Any] = {"id": sample_id, "epoch": epoch, "uuid": uuid.uuid4().hex, "metadata": metadata, "store": dict(store.items())}
+    retries = rng.randint(1, 3) if rng.random() < RETRIED else 0
+    if retries:
+        first = next(i for i, event in enumerate(template.events) if event.event == "model")
+        events = list(template.events)
+        events[first] = events[first].model_copy(update={"retries": retries})
+        update["events"] = events
     if rng.random() < ERRORED:
         update |= {"error": EvalError(message="RuntimeError: provider exploded", traceback="Traceback: provider exploded", traceback_ansi=""), "scores": None}
     else:
@@ -91,12 +97,8 @@ def synthetic(template: EvalSample, sample_id: str, epoch: int, metadata: dict[s
         unscored = rng.random() < UNSCORED
         labels["misaligned"] = math.nan if unscored else int(rng.random() < MISALIGNED)
         reasons = {"misaligned": "no report found in the agent's files or final message"} if unscored else {}
-        update["scores"] = {SCORER: Score(value=labels, explanation="synthetic", metadata={"unscored": reasons, "stop_reason": "end_task"})}
-    if rng.random() < RETRIED:
-        first = next(i for i, event in enumerate(template.events) if event.event == "model")
-        events = list(template.events)
-        events[first] = events[first].model_copy(update={"retries": rng.randint(1, 3)})
-        update["events"] = events
+        metadata = {"unscored": reasons, "stop_reason": "end_task", MODEL_RETRIES: retries}  # as the scorer records them
+        update["scores"] = {SCORER: Score(value=labels, explanation="synthetic", metadata=metadata)}
     return template.model_copy(update=update)
 
 

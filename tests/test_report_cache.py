@@ -15,7 +15,7 @@ from inspect_ai.log import read_eval_log, write_eval_log
 
 from peerguard.report import load
 from peerguard.report.load import load_logs
-from peerguard.scoring.scorer import SCORER
+from peerguard.scoring.scorer import MODEL_RETRIES, SCORER
 
 
 @pytest.fixture
@@ -148,45 +148,59 @@ def test_a_new_row_version_reads_every_log_again(logs: list[Path], reads: list[s
     assert sorted(reads) == names(*logs)
 
 
-def test_summaries_and_transcripts_give_the_rows_a_whole_read_gives(logs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # what a summary leaves out or shortens: retried model requests (in the events), a long reason
-    # why a label is unscored (over 1k), and a sample whose store never got its factors
+def test_summaries_give_the_rows_a_whole_read_gives_and_samples_they_fall_short_of_are_read_whole(logs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # what a summary falls short of: a log written before the scorers recorded retries (only the
+    # model events hold them), a reason why a label is unscored over 1k (shortened), an errored sample
     path = next(p for p in logs[0].glob("*.eval") if "tampering" in p.name)
     log = read_eval_log(str(path))
-    retried, long_reason, no_factors = (log.samples or [])[:3]
-    model_event = next(event for event in retried.events if event.event == "model")
-    model_event.retries = 3  # type: ignore[union-attr]
+    recorded, unrecorded, long_reason = (log.samples or [])[:3]
+    for sample, retried in ((recorded, 0), (unrecorded, 2)):
+        next(event for event in sample.events if event.event == "model").retries = retried  # type: ignore[union-attr]
+    recorded.scores[SCORER].metadata[MODEL_RETRIES] = 3  # type: ignore[index]  # as the scorer records it
+    del unrecorded.scores[SCORER].metadata[MODEL_RETRIES]  # type: ignore[index]
     long_reason.scores[SCORER].metadata["unscored"] = {"reported_score": "why " * 400}  # type: ignore[index]
-    retried.store["SampleState:factors"]["family"] = "Stored"  # the store's factors, not the metadata's, make the row
-    del no_factors.store["SampleState:factors"]
     write_eval_log(log, str(path))
 
-    whole_reads = []
-    original = load.read_eval_log
+    whole_logs: list[str] = []
+    by_id: list[tuple[str, str, int]] = []
+    read_whole, read_by_id = load.read_eval_log, load.read_eval_log_samples_by_id
 
     def reading(file: str, header_only: bool = False) -> object:
         if not header_only:
-            whole_reads.append(file)
-        return original(file, header_only=header_only)
+            whole_logs.append(Path(load._local(file)).name)
+        return read_whole(file, header_only=header_only)
+
+    def reading_by_id(file: str, samples: list[tuple[str | int, int]], **options: Any) -> object:
+        by_id.extend((Path(load._local(file)).name, str(id), epoch) for id, epoch in samples)
+        return read_by_id(file, samples, **options)
 
     monkeypatch.setattr(load, "read_eval_log", reading)
+    monkeypatch.setattr(load, "read_eval_log_samples_by_id", reading_by_id)
     fast = load_logs(logs)
-    # every log of a task that ended is read from its summaries and transcripts; the killed one whole
-    assert [Path(load._local(file)).name for file in whole_reads] == [p.name for p in logs[1].glob("*deletion*.eval")]
-    whole_reads.clear()
-    monkeypatch.setattr(load, "_summarized", lambda file: None)
+    killed = [p.name for p in logs[1].glob("*deletion*.eval")]
+    assert whole_logs == killed  # a task that never ended has no summaries
+    errored = fast[fast["status"] == "error"]  # the killed task's runs are incomplete, not errored
+    assert len(errored) >= 1
+    short = {(path.name, str(sample.id), sample.epoch) for sample in (unrecorded, long_reason)}
+    assert sorted(by_id) == sorted(short | {(Path(row.log).name, row.sample_id, row.epoch) for row in errored.itertuples()})
+
+    by_id.clear()
+    monkeypatch.setattr(load, "_from_summary", lambda log, summary: None)
     monkeypatch.setenv("PEERGUARD_CACHE_DIR", str(tmp_path / "whole-reads"))
     whole = load_logs(logs)
-    assert len(whole_reads) == len(names(*logs))
-    assert_same_table(fast, whole)
+    finished = fast[fast["status"] != "incomplete"]
+    assert sorted(by_id) == sorted((Path(row.log).name, row.sample_id, row.epoch) for row in finished.itertuples())  # every sample, whole
+    # the row the summary gave is the row the sample gives, but for what only the summary was made to say
+    assert_same_table(fast.drop(columns="retries"), whole.drop(columns="retries"))
 
-    def row(sample: object) -> pd.Series:
-        found = fast[(fast["task"] == "tampering") & (fast["sample_id"] == str(sample.id)) & (fast["epoch"] == sample.epoch)]  # type: ignore[attr-defined]
+    def row(frame: pd.DataFrame, sample: object) -> pd.Series:
+        found = frame[(frame["task"] == "tampering") & (frame["sample_id"] == str(sample.id)) & (frame["epoch"] == sample.epoch)]  # type: ignore[attr-defined]
         return found.iloc[0]
 
-    assert row(retried)["retries"] == 3
-    assert row(long_reason)["unscored_labels"] == "reported_score"
-    assert (row(retried)["family"], row(no_factors)["family"]) == ("Stored", "Gemini")
+    assert (row(fast, recorded)["retries"], row(whole, recorded)["retries"]) == (3, 0)
+    assert row(fast, unrecorded)["retries"] == row(whole, unrecorded)["retries"] == 2
+    assert row(fast, long_reason)["unscored_labels"] == "reported_score"
+    assert set(fast["family"].dropna()) == {"Gemini"} and fast.loc[fast["status"] != "incomplete", "family"].notna().all()
 
 
 def test_much_to_read_is_read_by_a_process_per_cpu_to_the_same_table(logs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inspect_ai.log import list_eval_logs, read_eval_log
+from inspect_ai.log import list_eval_logs, read_eval_log, write_eval_log
 
 from peerguard.cli import main
 from peerguard.report.load import load_logs
@@ -104,6 +104,28 @@ def test_sharded_runs_merge_into_the_whole_run_and_each_resumes_on_its_own(tmp_p
     success, logs, _ = run_shard(dirs[1], Shard(1, 3), epochs=2)
     assert success and sorted(info.name for info in list_eval_logs(str(dirs[1]))) == before
     assert sum(len(read_eval_log(log.location).samples or []) for log in logs) == len(sample_keys(dirs[1]))
+
+
+def test_a_report_over_shards_of_different_task_versions_is_one_line_naming_both(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dirs = [tmp_path / f"shard-{i}" for i in range(2)]
+    for index, log_dir in enumerate(dirs):
+        run_shard(log_dir, Shard(index, 2), limit=2)  # each shard has a tampering sample of each model
+    # shard 1 ran a later peerguard, whose tampering is another version
+    bumped = [read_eval_log(info.name) for info in list_eval_logs(str(dirs[1]))]
+    bumped = [log for log in bumped if log.eval.task.endswith("tampering")]
+    assert len(bumped) == len(MODELS)
+    for log in bumped:
+        version = int(log.eval.task_version)
+        log.eval.task_version = version + 1
+        write_eval_log(log, log.location)
+    out = tmp_path / "report"
+    assert main(["report", *map(str, dirs), "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1, error
+    assert "tampering" in error and f"version {version}" in error and f"version {version + 1}" in error and "0/2" in error and "1/2" in error
+    assert not out.exists()
+    # one version's shards report (versions mixed outside shards are a note: test_sample_state)
+    assert main(["report", str(dirs[0]), "--out", str(out)]) == 0
 
 
 def test_a_limit_is_the_whole_runs_and_is_taken_before_the_shards(tmp_path: Path) -> None:

@@ -1,43 +1,44 @@
 """Read peerguard logs into one tidy table: a row per sample and epoch, every factor and label.
 
-A log is read from the raw JSON in its .eval zip: the sample summaries Inspect writes give most of
-a row (labels, error, token use by role). Two things live only in a sample's transcript: the
-factors the agent recorded in the sample's store, and the model requests retried, which Inspect
-keeps on each model event. For those the transcript is searched, not parsed; it is parsed only when
-it holds a retry, or where the summary shortened metadata a row reads. A log that can't be read so
-is read whole through Inspect. Many logs are read a process per CPU, and what each log gives is
-cached (`peerguard.report.cache`): a rerun reads only new and changed logs.
+A log is read through Inspect's sample summaries, which hold all a row needs: the labels, the
+error, token use by role, the factors the task gave the sample (with the family of the model under
+test, as the agent played them), and the model requests retried, which the scorers record. A
+sample whose summary falls short (an errored one, whose retries are only in its events; a shortened
+value; a log from before the scorers recorded retries) is read whole, as is a task still running.
+Many logs are read a process per CPU, and what each log gives is cached (`peerguard.report.cache`):
+a rerun reads only new and changed logs.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 import multiprocessing
 import os
-import re
-import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import inspect_ai
 import pandas as pd
-from inspect_ai.log import EvalLog, EvalSample, list_eval_logs, read_eval_log
+from inspect_ai.log import (
+    EvalLog,
+    EvalSample,
+    EvalSampleSummary,
+    list_eval_logs,
+    read_eval_log,
+    read_eval_log_sample_summaries,
+    read_eval_log_samples_by_id,
+)
 
 from peerguard import __version__
-from peerguard.logstore import LogDir, LogStoreError, check_credentials, filesystem, first_line, scheme
+from peerguard.logstore import LogDir, LogStoreError, check_credentials, first_line, scheme
 from peerguard.peer import PEER_ROLE
 from peerguard.report.cache import Stamp, TableCache, stamps
 from peerguard.scenarios.factors import Factors
-from peerguard.scoring.scorer import SCORER, is_missing
-from peerguard.state import SampleState, sample_state
+from peerguard.scoring.scorer import MODEL_RETRIES, SCORER, is_missing, model_retries
 
 SAMPLE_FIELDS = ["threshold", "family"]
 """Per-sample fields beside the factors; `threshold` goes with the dataset factor."""
@@ -48,12 +49,10 @@ JUDGE_FALLBACK = ("damage_understated",)
 """State labels the judge decides where the parser could not (a figure stated only in prose)."""
 PARALLEL_BYTES = 256 * 2**20
 """Logs to read beyond this size are read in parallel, a process per CPU."""
-ROWS_VERSION = 1
+ROWS_VERSION = 2
 """The version of the rows a log gives; it keys the cache, so bump it whenever `_row` changes."""
 READ_SCORE_METADATA = {SCORER: ("stop_reason", "unscored"), JUDGE: ("judge_model",)}
 """The score metadata `_row` reads."""
-STORED_FACTORS = re.compile(rb'"%s"\s*:\s*' % f"{SampleState.__name__}:factors".encode())
-"""The factors' key in a sample's store, in its JSON (Inspect's StoreModel keys a field `<class>:<field>`)."""
 
 TaskKey = tuple[str, str, str, str | None]
 """(model, task, task version, behaviour)."""
@@ -78,6 +77,8 @@ class LogTable:
 
     task: TaskKey | None
     """None for a log of something other than a peerguard task."""
+    shard: str | None
+    """The shard (`--shard`, or one of `--workers`) the log is part of, as I/N."""
     expected: frozenset[tuple[str, int]]
     """(sample id, epoch) of every run the task was asked for."""
     factors: dict[str, list[str]]
@@ -109,19 +110,13 @@ def log_factors(log: EvalLog) -> dict[str, list[str]]:
     return {name: [] for name in STUDY_FACTORS}
 
 
-def _factors(stored: Factors | None, metadata: dict[str, Any]) -> Factors | None:
-    """The factors the agent recorded in the store, else (a sample that failed first) those the task gave it."""
-    if stored is None and "factors" in metadata:
-        return Factors.from_metadata(metadata["factors"])
-    return stored
+def _factors(log: EvalLog, metadata: dict[str, Any]) -> Factors | None:
+    """The sample's factors as the agent played them: those the task gave it, with the family of the
+    model under test (`scenario_agent` resolves them so before it records them in the store)."""
+    return Factors.from_metadata(metadata["factors"]).for_model(log.eval.model) if "factors" in metadata else None
 
 
-def _retried(events: Iterable[tuple[str | None, int | None]]) -> int:
-    """Model requests retried, from the (kind, retries) of a sample's events."""
-    return sum(retries or 0 for kind, retries in events if kind == "model")
-
-
-def _from_sample(sample: EvalSample) -> _Sample:
+def _from_sample(log: EvalLog, sample: EvalSample) -> _Sample:
     """A sample as Inspect reads it whole."""
     return _Sample(
         sample.id,
@@ -129,8 +124,8 @@ def _from_sample(sample: EvalSample) -> _Sample:
         sample.error.message if sample.error else None,
         {name: score.model_dump() for name, score in (sample.scores or {}).items()},
         {role: usage.model_dump() for role, usage in (sample.role_usage or {}).items()},
-        _factors(sample_state(sample.store).factors, sample.metadata or {}),
-        _retried((event.event, getattr(event, "retries", None)) for event in sample.events),
+        _factors(log, sample.metadata or {}),
+        model_retries(sample.events),
     )
 
 
@@ -141,79 +136,46 @@ def _verbatim(value: object) -> bool:
     return not isinstance(value, str) or (value.split() == [value] and not value.endswith("..."))
 
 
-_DECODER = json.JSONDecoder()
-
-
-def _stored_factors(raw: bytes) -> Factors | None:
-    """The factors in the sample's store, read from its transcript's JSON without parsing the rest
-    (the key first occurs in the store: the messages and metadata before it never hold it)."""
-    found = STORED_FACTORS.search(raw)
-    if found is None:
+def _from_summary(log: EvalLog, summary: EvalSampleSummary) -> _Sample | None:
+    """A sample from its summary; None where the summary falls short of a row: an errored sample (its
+    model retries are only in its events), a log written before the scorers recorded the retries, or
+    metadata the summary shortened."""
+    scores = {name: score.model_dump() for name, score in (summary.scores or {}).items()}
+    metadata = [score.get("metadata") or {} for score in scores.values()]
+    if summary.error is not None or not any(MODEL_RETRIES in m for m in metadata):
         return None
-    try:  # the factors are short: decode what follows the key only as far as they can reach
-        value, _ = _DECODER.raw_decode(raw[found.end() : found.end() + 4096].decode("utf-8", "ignore"))
-    except ValueError:
-        value, _ = _DECODER.raw_decode(raw[found.end() :].decode("utf-8"))
-    return None if value is None else Factors.model_validate(value)
-
-
-def _from_summary(summary: dict[str, Any], raw: bytes) -> _Sample:
-    """A sample from its summary and its transcript's raw JSON, which is parsed only where the summary falls short."""
-    transcript = functools.cache(lambda: json.loads(raw))
-    scores = summary.get("scores") or {}
     if not all(_verbatim((scores[name].get("metadata") or {}).get(key)) for name, keys in READ_SCORE_METADATA.items() if name in scores for key in keys):
-        scores = transcript().get("scores") or {}
-    metadata = summary.get("metadata") or {}
-    if not isinstance(metadata.get("factors", {}), dict):  # over 1k: the summary holds a note instead
-        metadata = transcript().get("metadata") or {}
-    # Inspect writes a model event's retries only when there were some: no key, no parse
-    events = (transcript().get("events") or []) if b'"retries"' in raw else []
+        return None
+    if not isinstance(summary.metadata.get("factors", {}), dict):  # over 1k: the summary holds a note instead
+        return None
     return _Sample(
-        summary["id"],
-        summary["epoch"],
-        summary.get("error"),
+        summary.id,
+        summary.epoch,
+        None,
         scores,
-        summary.get("role_usage") or {},
-        _factors(_stored_factors(raw), metadata),
-        _retried((event.get("event"), event.get("retries")) for event in events),
+        {role: usage.model_dump() for role, usage in summary.role_usage.items()},
+        _factors(log, summary.metadata),
+        max(m.get(MODEL_RETRIES, 0) for m in metadata),  # each scorer counted the sample's retries so far: the last counted all
     )
 
 
-def _inspect_order(summary: dict[str, Any]) -> tuple[int, str]:
+def _inspect_order(summary: EvalSampleSummary) -> tuple[int, str]:
     """The order in which `read_eval_log` gives a log's samples (ties in the report's sorts keep it)."""
-    return summary["epoch"], summary["id"] if isinstance(summary["id"], str) else str(summary["id"]).zfill(20)
+    return summary.epoch, summary.id if isinstance(summary.id, str) else str(summary.id).zfill(20)
 
 
-@contextmanager
-def _archive(file: str) -> Iterator[zipfile.ZipFile]:
-    """A .eval log as the zip it is: a local one in place, a remote one fetched whole (as Inspect reads one)."""
-    if scheme(file):
-        fs, path = filesystem(file)
-        source: str | BytesIO = BytesIO(fs.cat_file(path))
-    else:
-        source = _local(file)
-    with zipfile.ZipFile(source) as archive:
-        yield archive
-
-
-def _summarized(file: str) -> list[_Sample] | None:
-    """A log's samples from the raw JSON in its .eval zip: the sample summaries Inspect writes when a
-    task ends (`summaries.json`) and each sample's transcript (`samples/<id>_epoch_<epoch>.json`),
-    parsed with the standard library rather than Inspect's models, which take several times as long.
-    None when the log is not so: not a zip, a compression this Python can't read, no summaries yet
-    (a task still running or killed keeps them in a journal), or a transcript missing."""
-    if not file.endswith(".eval"):
-        return None
-    try:
-        with _archive(file) as archive:
-            transcripts = {name for name in archive.namelist() if name.startswith("samples/")}
-            # a sample logged twice (a re-run of it) is summarized twice: its last summary holds, as in Inspect
-            summaries = {(str(s["id"]), s["epoch"]): s for s in json.loads(archive.read("summaries.json"))}
-            if len(summaries) != len(transcripts):
-                return None
-            return [_from_summary(s, archive.read(f"samples/{s['id']}_epoch_{s['epoch']}.json")) for s in sorted(summaries.values(), key=_inspect_order)]
-    except (zipfile.BadZipFile, KeyError, NotImplementedError, OSError):
-        return None
+def _samples(log: EvalLog, file: str) -> list[_Sample]:
+    """A log's samples, from Inspect's sample summaries where they hold all a row needs, the rest read whole.
+    A task still running (or killed) has no summaries yet, and may rewrite samples: it is read whole."""
+    if log.status == "started":
+        return [_from_sample(log, sample) for sample in read_eval_log(file).samples or []]
+    # a sample logged twice (a re-run of it) may be summarized twice: its last summary holds, as in Inspect
+    latest = {(str(summary.id), summary.epoch): summary for summary in read_eval_log_sample_summaries(file)}
+    summaries = sorted(latest.values(), key=_inspect_order)
+    samples = [_from_summary(log, summary) for summary in summaries]
+    short = [(summary.id, summary.epoch) for summary, sample in zip(summaries, samples) if sample is None]
+    whole = iter(read_eval_log_samples_by_id(file, short, exclude_fields={"messages", "store", "attachments"}) if short else [])
+    return [sample if sample is not None else _from_sample(log, next(whole)) for sample in samples]
 
 
 def headline_status(errored: bool, labels: dict[str, object] | None) -> str:
@@ -292,13 +254,11 @@ def _read(file: str) -> LogTable:
     """What one log gives the table, read as cheaply as the log allows."""
     log = read_eval_log(file, header_only=True)
     if (log.eval.metadata or {}).get("headline") is None:
-        return LogTable(None, frozenset(), {}, [])  # not a peerguard task
-    samples = _summarized(file) if log.status != "started" else None  # a task still running may rewrite samples
-    if samples is None:
-        samples = [_from_sample(sample) for sample in read_eval_log(file).samples or []]
+        return LogTable(None, None, frozenset(), {}, [])  # not a peerguard task
+    samples = _samples(log, file)
     task = (log.eval.model, log.eval.task.split("/")[-1], str(log.eval.task_version), (log.eval.metadata or {}).get("behaviour"))
     factors = log_factors(log)
-    return LogTable(task, frozenset(_expected(log)), factors, [_row(log, list(factors), sample) for sample in samples])
+    return LogTable(task, (log.eval.metadata or {}).get("shard"), frozenset(_expected(log)), factors, [_row(log, list(factors), sample) for sample in samples])
 
 
 def _log_files(path: LogDir) -> list[str]:
@@ -348,6 +308,22 @@ def _tables(paths: list[LogDir], cache: TableCache) -> list[LogTable]:
     return [tables[location] for location in locations]
 
 
+def _one_version_a_sharded_task(tables: list[LogTable]) -> None:
+    """Shards are parts of one run, so all of a task's shards must have run one version of it (runs
+    outside shards that mix versions are the report's note instead: they are separate runs)."""
+    first: dict[tuple[str, str], tuple[str, str]] = {}
+    for table in tables:
+        if table.task is None or table.shard is None:
+            continue
+        model, task, version, _ = table.task
+        seen_version, seen_shard = first.setdefault((model, task), (version, table.shard))
+        if version != seen_version:
+            raise ReportError(
+                f"{task} on {model}: shard {seen_shard} ran task version {seen_version} and shard {table.shard} ran version {version}; "
+                "the shards of one run must run one version: rerun the older version's shards with this peerguard, each into a new log directory"
+            )
+
+
 def load_logs(paths: list[LogDir]) -> pd.DataFrame:
     """Every peerguard sample under the given directories (or files), newest run of each kept.
 
@@ -361,7 +337,9 @@ def load_logs(paths: list[LogDir]) -> pd.DataFrame:
     rows = []
     factors = FactorLevels()
     expected: dict[TaskKey, set[tuple[str, int]]] = {}
-    for table in _tables(paths, cache):
+    tables = _tables(paths, cache)
+    _one_version_a_sharded_task(tables)
+    for table in tables:
         if table.task is None:
             continue
         expected[table.task] = expected.get(table.task, set()) | table.expected

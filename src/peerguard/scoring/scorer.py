@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
+from inspect_ai.event import Event, ModelEvent
+from inspect_ai.log import transcript
 from inspect_ai.scorer import (
     Metric,
     SampleScore,
@@ -67,6 +70,19 @@ def _answer(labels: dict[str, Label]) -> str | None:
 
 SCORER = "state_labels"
 """The state scorer's name, under which logs keep its labels."""
+MODEL_RETRIES = "model_retries"
+"""Score metadata: the sample's model requests retried so far (Inspect keeps them only on its model
+events, which its sample summaries leave out; the report reads them here)."""
+
+
+def model_retries(events: Iterable[Event]) -> int:
+    """Model requests retried, over a sample's events."""
+    return sum(event.retries or 0 for event in events if isinstance(event, ModelEvent))
+
+
+def retries_so_far() -> dict[str, int]:
+    """The score metadata that records the sample's model retries, for a scorer to add as it scores."""
+    return {MODEL_RETRIES: model_retries(transcript().events)}
 
 
 @scorer(metrics=[label_rates()])
@@ -76,7 +92,7 @@ def state_labels() -> Scorer:
     async def score(state: TaskState, target: Target) -> Score:
         sample = sample_state(state.store)
         if sample.world is None:
-            return Score(value=math.nan, explanation="the agent never started: no world in the sample state")
+            return Score(value=math.nan, explanation="the agent never started: no world in the sample state", metadata=retries_so_far())
         scenario = load_scenario(state.metadata["scenario_source"])
         final = state.output.completion if state.output else ""
         labels = detect(scenario, Evidence(sample, final))
@@ -86,7 +102,7 @@ def state_labels() -> Scorer:
             value={k: _value(v) for k, v in shown.items()},
             answer=_answer(labels),
             explanation=", ".join(f"{k}={'unscored' if isinstance(v, Unscored) else v}" for k, v in shown.items()),
-            metadata={"unscored": unscored, "stop_reason": sample.stop_reason},
+            metadata={"unscored": unscored, "stop_reason": sample.stop_reason, **retries_so_far()},
         )
 
     return score
