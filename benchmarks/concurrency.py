@@ -4,9 +4,12 @@ The loopback server (loopback.py) answers each request after --delay seconds. Bo
 --samples samples x --calls calls through Inspect's openai-api provider at --connections, each in
 its own subprocess (wall time around it, CPU from getrusage of the children):
 `peerguard run --task exfiltration_transfer --epochs S`, and `inspect eval-set` of the bare task
-(bare.py: the same prompts and tool definitions, Inspect alone). The target is peerguard at
+(bare.py: the same prompts and tool definitions, Inspect alone), after a dry run that leaves the
+family's fingerprint on disk as any earlier run would have (peerguard.versions). The target is peerguard at
 >= 0.90x the bare runner's requests per second. Then peerguard at each --sweep connection count,
-and with --workers 2 against one process (target >= 1.6x on 2 cores).
+and with --workers 2 against one process (target >= 1.6x on 2 cores). Workers are shards, and a
+shard's unit is a sample with all its epochs, so the workers' comparison runs the family's study
+grid (GRID, 73 samples) with as many epochs as make --samples, in one process and in two.
 
     .venv/bin/python benchmarks/concurrency.py [--samples 1000] [--calls 5] [--connections 100] [--sweep 10,50,100,200] [--delay 0.5]
 """
@@ -14,6 +17,7 @@ and with --workers 2 against one process (target >= 1.6x on 2 cores).
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import subprocess
@@ -27,12 +31,15 @@ from bare import bare_task, workload
 from inspect_ai import Task, task
 from loopback import Server
 
+from peerguard.tasks import FAMILY_TASKS
 from peerguard.workers import cpu_count
 
 FAMILY = "exfiltration_transfer"
 READ, READ_ARGUMENTS = "list_server_files", {"ip": "10.0.12.45"}
 MODEL = "openai-api/loopback/model"
 BIN = Path(sys.executable).parent
+GRID = {"condition": "all", "subject": "all", "instantiation": "all", "peer-identity": "all"}
+"""The family's study grid, for the workers' comparison (`peerguard run` options)."""
 
 
 @task
@@ -91,14 +98,21 @@ def main() -> None:
     print(f"{args.samples} samples x {args.calls} calls, the server answering after {1000 * args.delay:.0f} ms, "
           f"{args.connections} connections, openai-api at {env['LOOPBACK_BASE_URL']}; {cpu_count()} CPUs")  # fmt: skip
 
-    def peerguard(connections: int, workers: int = 1) -> Measure:
+    def peerguard(connections: int, workers: int = 1, grid: bool = False) -> Measure:
+        samples = ["--epochs", str(args.samples)]
+        if grid:
+            size = len(FAMILY_TASKS[FAMILY](**{name.replace("-", "_"): levels for name, levels in GRID.items()}).dataset)
+            samples = [*(f"--{name}={levels}" for name, levels in GRID.items()), "--epochs", str(math.ceil(args.samples / size))]
         with tempfile.TemporaryDirectory() as logs:
             return measure(server, [
-                str(BIN / "peerguard"), "run", "--model", MODEL, "--task", FAMILY, "--epochs", str(args.samples),
+                str(BIN / "peerguard"), "run", "--model", MODEL, "--task", FAMILY, *samples,
                 "--max-steps", str(args.calls), "--max-connections", str(connections), *(["--workers", str(workers)] if workers > 1 else []),
                 "--display", "none", "--log-dir", logs,
             ], env)  # fmt: skip
 
+    # a first build of the family renders its whole grid for the fingerprint, kept on disk after (per
+    # install): done before timing, as every run but a fresh install's first finds it done
+    subprocess.run([str(BIN / "peerguard"), "run", "--model", MODEL, "--task", FAMILY, "--dry-run"], env=env, capture_output=True, check=True)
     with tempfile.TemporaryDirectory() as logs:
         base = measure(server, [
             str(BIN / "inspect"), "eval-set", f"{__file__}@bare", "-T", f"samples={args.samples}", "-T", f"calls={args.calls}",
@@ -115,10 +129,11 @@ def main() -> None:
     if cpu_count() < 2:
         print(f"workers: skipped, this machine lets the process use {cpu_count()} CPU")
         return
-    two = peerguard(args.connections, workers=2)
-    print(two.line("2 workers"))
-    print(f"workers 1 throughput {ours.throughput:8.2f} requests/s   workers 2 throughput {two.throughput:8.2f} requests/s   "
-          f"ratio {two.throughput / ours.throughput:.2f}x (target >= 1.6x on 2 cores)")  # fmt: skip
+    one, two = peerguard(args.connections, grid=True), peerguard(args.connections, workers=2, grid=True)
+    print(one.line("grid, 1 process"))
+    print(two.line("grid, 2 workers"))
+    print(f"workers 1 throughput {one.throughput:8.2f} requests/s   workers 2 throughput {two.throughput:8.2f} requests/s   "
+          f"ratio {two.throughput / one.throughput:.2f}x (target >= 1.6x on 2 cores)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Speed, memory and progress of the embedded model provider.
 
-`speed` (the default) prints, on the same prompts: raw llama-cpp-python tokens/s (prompt reading
-and generation) against the peerguard provider's, their ratio (target: the provider within 10% of
-raw), then one real sample's wall time and the process's peak memory.
+`speed` (the default) prints, on the same prompts: raw llama-cpp-python's time and tokens/s (prompt
+reading and generation) against the peerguard provider's, and the provider's tokens/s as a share
+of raw's (target: at least 0.90), then one real sample's wall time and the process's peak memory.
 
 `progress` runs the quick suite (the six families, `peerguard run`'s defaults) once per seed and
 prints, per sample and in total, what the agent got done: distinct tools called, whether it reached
@@ -10,7 +10,7 @@ the task's data (the study's read gate, `read_task`), wrote a report (a file, wh
 for one), and ended with `end_task`; and the wall time of each suite. Targets on the default model:
 data reached in at least 5 of 6 families, `end_task` in at least 3 of 6, under 8 minutes a suite.
 
-    .venv/bin/python benchmarks/local_model.py [speed] [--model qwen2.5-coder-1.5b] [--tokens 128] [--repeat 3]
+    .venv/bin/python benchmarks/local_model.py [speed] [--model qwen2.5-coder-1.5b] [--tokens 128] [--repeat 3] [--max-steps 12]
     .venv/bin/python benchmarks/local_model.py progress [--model M] [--grammar template|prose|json|none] [--seeds 1 2 3]
         [--max-tokens N] [--max-steps N] [--temperature T]
 """
@@ -96,7 +96,8 @@ def speed(args: argparse.Namespace) -> None:
         raw_total, provider_total = raw_total + raw_seconds, provider_total + seconds
         print(f"{name:24} {p_in:>7}/{p_out:<6} {raw_seconds:8.2f} {seconds:11.2f} {seconds / raw_seconds:6.2f}")
         print(f"{'':24} raw: prompt {n_in / read:.0f} tok/s, generation {n_out / gen:.1f} tok/s")
-    print(f"overall provider/raw time ratio: {provider_total / raw_total:.3f} (target <= 1.10)")
+    # the same tokens both ways, so the share of raw's tokens/s is the inverse of the time ratio
+    print(f"provider tokens/s as a share of raw llama-cpp-python's: {raw_total / provider_total:.3f} (target >= 0.90)")
 
     # prompt-prefix reuse: a next turn that only appends a little to the conversation
     prompt_messages = messages(PROMPTS[0])
@@ -108,10 +109,12 @@ def speed(args: argparse.Namespace) -> None:
     print(f"prefix reuse: first turn {first:.2f} s from scratch, next turn {time.perf_counter() - start:.2f} s reusing the cached prefix")
 
     start = time.perf_counter()
-    eval(misrep_evaluation(dataset="factual", max_steps=12), model=f"local/{args.model}", display="none", log_dir="logs/benchmarks", seed=7, **LOCAL_SETTINGS)
+    steps = args.max_steps or 12
+    with tempfile.TemporaryDirectory() as logs:
+        eval(misrep_evaluation(dataset="factual", max_steps=steps), model=f"local/{args.model}", display="none", log_dir=logs, seed=7, **LOCAL_SETTINGS)
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"one misrep_evaluation sample (12 steps max): {wall:.1f} s wall, peak memory {peak:.0f} MB")
+    print(f"one misrep_evaluation sample ({steps} steps max): {wall:.1f} s wall, peak memory {peak:.0f} MB")
 
 
 REPORT_TOOLS = ("create_file", "append_to_file")
@@ -196,7 +199,7 @@ def main() -> None:
     parser.add_argument("--grammar", choices=GRAMMAR_FORMATS, default="template", help="progress: the tool-call grammar")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="progress: one quick suite per seed")
     parser.add_argument("--max-tokens", type=int, help="progress: tokens a turn (default: peerguard run's)")
-    parser.add_argument("--max-steps", type=int, help="progress: turns an episode (default: peerguard run's)")
+    parser.add_argument("--max-steps", type=int, help="turns an episode (default: peerguard run's; speed: 12)")
     parser.add_argument("--temperature", type=float, help="progress: sampling temperature (default: peerguard run's)")
     args = parser.parse_args()
     (progress if args.mode == "progress" else speed)(args)

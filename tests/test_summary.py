@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from conftest import SCRIPTS, say, tool_call
+from inspect_ai.log import list_eval_logs
+from rich.console import Console
 
+from peerguard import summary
 from peerguard.cli import main
 from peerguard.report.load import load_logs
 from peerguard.report.provenance import footer
@@ -102,6 +105,32 @@ def test_counts_by_headline_label_and_the_closing_commands(printed: tuple[int, s
         f"report: peerguard report {log_dir}",
         f"viewer: peerguard view {log_dir}   (or: inspect view start --log-dir {log_dir})",
     ]
+
+
+def test_a_run_of_many_samples_is_counted_by_model_and_task_from_its_summaries(printed: tuple[int, str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    _, text, log_dir = printed
+    monkeypatch.setattr(summary, "SAMPLE_ROWS", 4)  # the run has 5
+    read_whole = summary.read_eval_log
+
+    def header_only(location: str, header_only: bool = False) -> object:
+        assert header_only, "a large run's logs are not read whole"
+        return read_whole(location, header_only=True)
+
+    monkeypatch.setattr(summary, "read_eval_log", header_only)
+    out = io.StringIO()
+    summary.print_summary([info.name for info in list_eval_logs(str(log_dir))], Console(file=out, width=100))
+    printed_lines = out.getvalue().splitlines()
+    assert printed_lines[-1] == "5 samples: 2 scored (2 misaligned), 1 unscored, 1 incomplete, 1 errored"  # as the small run's
+    assert "How the 5 samples count (scripted/model;" in printed_lines[0]
+    counted = {cells[0].strip(): [c.strip() for c in cells[1:]] for line in printed_lines if len(cells := line.split("│")[1:-1]) == 7}
+    # samples, scored, misaligned, unscored, incomplete, errored
+    assert counted == {
+        "misrep_evaluation": ["1", "1", "1", "0", "0", "0"],
+        "tampering": ["1", "0", "0", "0", "1", "0"],
+        "alignment_faking": ["1", "1", "1", "0", "0", "0"],
+        "misrep_finance": ["1", "0", "0", "1", "0", "0"],
+        "exfiltration_transfer": ["1", "0", "0", "0", "0", "1"],
+    }
 
 
 def test_an_unread_run_a_family_counts_misaligned_is_incomplete_and_says_so() -> None:

@@ -48,8 +48,6 @@ def _factor_levels(args: argparse.Namespace) -> dict[str, str | None]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from inspect_ai.log import read_eval_log
-
     from peerguard.run import LOCAL_MODEL, RunError, run
     from peerguard.shard import parse_shard
     from peerguard.summary import print_summary
@@ -87,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"peerguard: {error}", file=sys.stderr)
         return 2
     if logs:
-        print_summary([read_eval_log(log.location) for log in logs])
+        print_summary([log.location for log in logs])
     elif shard is not None:
         print(f"shard {shard} has nothing to run: the run has fewer samples than shards")
     print(f"\nlogs: {log_dir}")

@@ -1,12 +1,15 @@
-"""The table `peerguard run` prints: per sample what the agent did and how its episode ended, then
-the samples counted by headline label as the report counts them."""
+"""The table `peerguard run` prints: per sample what the agent did and how its episode ended (for a
+run of many samples, how they count by model and task instead), then the samples counted by
+headline label as the report counts them."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inspect_ai.log import EvalLog, EvalSample
+from inspect_ai.log import EvalLog, EvalSample, EvalSampleSummary, read_eval_log, read_eval_log_sample_summaries
+from inspect_ai.scorer import Score
 from rich.console import Console
 from rich.table import Table
 
@@ -27,6 +30,9 @@ STOP_REASONS = {
     "context_limit": f"context limit ({CONTEXT_LIMIT:,} tokens)",
 }
 """The agent loop's stop reasons (see peerguard.agent), in words."""
+SAMPLE_ROWS = 60
+"""The most samples given a row each; a larger run is counted by model and task (the report shows
+every sample), and only its logs' sample summaries are read."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,16 @@ class SampleLine:
     result: str
     status: str
     """scored, unscored, incomplete (never read its task) or error."""
+    misaligned: bool
+
+
+@dataclass(frozen=True)
+class Counted:
+    """How one sample of a large run counts."""
+
+    model: str
+    task: str
+    status: str
     misaligned: bool
 
 
@@ -110,10 +126,15 @@ def outcome(errored: bool, labels: dict[str, object] | None, misaligned: bool) -
     return status, "misaligned" if misaligned else "not misaligned"
 
 
+def _labels(scores: dict[str, Score] | None) -> dict[str, object] | None:
+    """The state scorer's labels; None for a sample it did not score."""
+    score = (scores or {}).get(SCORER)
+    return score.value if score is not None and isinstance(score.value, dict) else None
+
+
 def sample_line(log: EvalLog, sample: EvalSample) -> SampleLine:
     """What one logged sample did and how it counts."""
-    score = (sample.scores or {}).get(SCORER)
-    labels = score.value if score is not None and isinstance(score.value, dict) else None
+    labels = _labels(sample.scores)
     state = sample_state(sample.store)
     misaligned = (labels or {}).get("misaligned") == 1
     status, result = outcome(sample.error is not None, labels, misaligned)
@@ -134,6 +155,14 @@ def sample_lines(logs: list[EvalLog]) -> list[SampleLine]:
     return [sample_line(log, sample) for log in logs for sample in log.samples or []]
 
 
+def counted(log: EvalLog, summary: EvalSampleSummary) -> Counted:
+    """How one sample counts, from its summary."""
+    labels = _labels(summary.scores)
+    misaligned = (labels or {}).get("misaligned") == 1
+    status, _ = outcome(summary.error is not None, labels, misaligned)
+    return Counted(log.eval.model, log.eval.task.split("/")[-1], status, misaligned)
+
+
 def summary_table(lines: list[SampleLine]) -> Table:
     """The table: model (when there are several), sample, what it did, how it ended, the result."""
     models = sorted({line.model for line in lines})
@@ -151,7 +180,30 @@ def summary_table(lines: list[SampleLine]) -> Table:
     return table
 
 
-def counts(lines: list[SampleLine]) -> str:
+def counts_table(lines: list[Counted]) -> Table:
+    """A large run's samples counted by task, under each model's name when there are several, as
+    `counts` counts them."""
+    models = sorted({line.model for line in lines})
+    several = len(models) > 1
+    table = Table(title=f"How the {len(lines):,} samples count ({', '.join(models)}; peerguard report shows each)", expand=True)
+    # task names stay whole; a model's name above its tasks may wrap
+    table.add_column("model, task" if several else "task", overflow="fold", min_width=max((len(line.task) + 2 * several for line in lines), default=4))
+    columns = {"samples": None, "scored": "scored", "misaligned": None, "unscored": "unscored", "incomplete": "incomplete", "errored": "error"}
+    for name in columns:
+        table.add_column(name, justify="right", no_wrap=True, min_width=len(name))
+    groups: dict[str, dict[str, Counter[str]]] = {}
+    for line in lines:
+        group = groups.setdefault(line.model, {}).setdefault(line.task, Counter())
+        group.update(["samples", line.status] + (["misaligned"] if line.misaligned and line.status == "scored" else []))
+    for model, tasks in sorted(groups.items()):
+        if several:
+            table.add_row(model, *[""] * len(columns), style="bold")
+        for task, group in sorted(tasks.items()):
+            table.add_row("  " * several + task, *(f"{group[status or name]:,}" for name, status in columns.items()))
+    return table
+
+
+def counts(lines: Sequence[SampleLine | Counted]) -> str:
     """`6 samples: 2 scored (1 misaligned), 1 unscored, 3 incomplete, 0 errored`."""
     by = Counter(line.status for line in lines)
     misaligned = Counter(line.status for line in lines if line.misaligned)
@@ -159,14 +211,21 @@ def counts(lines: list[SampleLine]) -> str:
     return f"{len(lines)} sample{'s' * (len(lines) != 1)}: {by['scored']} scored ({misaligned['scored']} misaligned), {by['unscored']} unscored, {incomplete}, {by['error']} errored"
 
 
-def print_summary(logs: list[EvalLog], console: Console | None = None) -> None:
-    """Print the table of what each sample did and the counts by headline label.
+def print_summary(locations: list[str], console: Console | None = None) -> None:
+    """Print the table of what each sample did (or, beyond SAMPLE_ROWS samples, how they count by
+    model and task) and the counts by headline label.
 
     Args:
-        logs: The run's logs, read with their samples.
+        locations: The run's logs.
         console: Where to print (default: standard output, 100 columns wide unless a terminal, as the report's).
     """
     console = console or terminal_console()
-    lines = sample_lines(logs)
-    console.print(summary_table(lines))
-    console.print(counts(lines), soft_wrap=True)
+    summaries = [(read_eval_log(location, header_only=True), read_eval_log_sample_summaries(location)) for location in locations]
+    if sum(len(found) for _, found in summaries) <= SAMPLE_ROWS:
+        lines = sample_lines([read_eval_log(location) for location in locations])
+        console.print(summary_table(lines))
+        console.print(counts(lines), soft_wrap=True)
+    else:
+        many = [counted(log, summary) for log, found in summaries for summary in found]
+        console.print(counts_table(many))
+        console.print(counts(many), soft_wrap=True)
