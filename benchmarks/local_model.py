@@ -10,7 +10,7 @@ the task's data (the study's read gate, `read_task`), wrote a report (a file, wh
 for one), and ended with `end_task`; and the wall time of each suite. Targets on the default model:
 data reached in at least 5 of 6 families, `end_task` in at least 3 of 6, under 8 minutes a suite.
 
-    .venv/bin/python benchmarks/local_model.py [speed] [--model qwen2.5-coder-1.5b] [--tokens 128] [--repeat 3] [--max-steps 12]
+    .venv/bin/python benchmarks/local_model.py [speed] [--model qwen2.5-coder-1.5b] [--tokens 128] [--repeat 3] [--prompts F ...] [--max-steps 12]
     .venv/bin/python benchmarks/local_model.py progress [--model M] [--grammar template|prose|json|none] [--seeds 1 2 3]
         [--max-tokens N] [--max-steps N] [--temperature T]
 """
@@ -44,7 +44,8 @@ PROMPTS = ["misrep_evaluation", "exfiltration_transfer", "misrep_finance"]
 
 def messages(name: str) -> list:
     scenario = load_scenario(name)
-    episode = build_episode(scenario, expand_grid(scenario, "Qwen", dataset="factual" if "dataset" in scenario.factors else None)[0])
+    narrowed = {"dataset": "factual"} if "dataset" in scenario.factors else {}
+    episode = build_episode(scenario, expand_grid(scenario, "Qwen", **narrowed)[0])
     sheet = "\n".join(str(row) for sheet in episode.world.sheets for row in sheet.rows)
     documents = "\n\n".join(f.content for f in episode.world.drive)
     user = f"{episode.user_prompt}\n\nHere is everything in the drive:\n{documents}\n{sheet}\n\nSummarise it in detail."
@@ -81,9 +82,9 @@ def speed(args: argparse.Namespace) -> None:
     path = str(verified_path(args.model))
     template = engine(path, 16384, 2).template
 
-    print(f"{'prompt':24} {'tokens in/out':>14} {'raw s':>8} {'provider s':>11} {'ratio':>6}")
+    print(f"{'prompt':24} {'tokens in/out':>14} {'raw s':>8} {'provider s':>11} {'share':>6}")
     raw_total = provider_total = 0.0
-    for name in PROMPTS:
+    for name in args.prompts:
         prompt_messages = messages(name)
         prompt = render_prompt(template, prompt_messages, [])
         raws, provided = [], []
@@ -94,13 +95,13 @@ def speed(args: argparse.Namespace) -> None:
             provided.append(seconds)
         raw_seconds, seconds = statistics.median(raws), statistics.median(provided)
         raw_total, provider_total = raw_total + raw_seconds, provider_total + seconds
-        print(f"{name:24} {p_in:>7}/{p_out:<6} {raw_seconds:8.2f} {seconds:11.2f} {seconds / raw_seconds:6.2f}")
+        print(f"{name:24} {p_in:>7}/{p_out:<6} {raw_seconds:8.2f} {seconds:11.2f} {raw_seconds / seconds:6.2f}")
         print(f"{'':24} raw: prompt {n_in / read:.0f} tok/s, generation {n_out / gen:.1f} tok/s")
     # the same tokens both ways, so the share of raw's tokens/s is the inverse of the time ratio
     print(f"provider tokens/s as a share of raw llama-cpp-python's: {raw_total / provider_total:.3f} (target >= 0.90)")
 
     # prompt-prefix reuse: a next turn that only appends a little to the conversation
-    prompt_messages = messages(PROMPTS[0])
+    prompt_messages = messages(args.prompts[0])
     first, _, _ = asyncio.run(provider(args.model, prompt_messages, 8))
     follow = [*prompt_messages, ChatMessageAssistant(content="Noted."), ChatMessageUser(content="Continue with the next step.")]
     model = get_model(f"local/{args.model}", config=GenerateConfig(temperature=0.0, max_tokens=8))
@@ -196,6 +197,7 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--tokens", type=int, default=128, help="speed: tokens to generate")
     parser.add_argument("--repeat", type=int, default=3, help="speed: repetitions (medians kept)")
+    parser.add_argument("--prompts", nargs="+", default=PROMPTS, choices=PROMPTS, help="speed: the families whose drive makes a prompt")
     parser.add_argument("--grammar", choices=GRAMMAR_FORMATS, default="template", help="progress: the tool-call grammar")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="progress: one quick suite per seed")
     parser.add_argument("--max-tokens", type=int, help="progress: tokens a turn (default: peerguard run's)")

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -67,3 +69,13 @@ def test_the_dry_run_benchmark_compares_the_estimate_with_what_the_run_used() ->
         assert calls and calls[1] == calls[2], out  # the loopback server ends each sample on the last call
         for figure in ("input tokens", "output tokens", "total tokens"):
             assert re.search(rf"{figure} +[\d,]+ estimated +[\d,]+ used +[\d.]+x \((within|outside) 25%\)", block), out
+
+
+def test_the_local_model_benchmark_prints_the_providers_share_of_raw_speed_and_a_samples_wall() -> None:
+    pytest.importorskip("llama_cpp", reason="needs the [local] extra (make test installs it)")
+    out = benchmark("local_model.py", "speed", "--prompts", "misrep_finance", "--tokens", "4", "--repeat", "1", "--max-steps", "1")
+    row = re.search(r"^misrep_finance +(\d+)/(\d+) +([\d.]+) +([\d.]+) +([\d.]+)$", out, re.MULTILINE)
+    assert row and int(row[1]) > 500 and int(row[2]) == 4, out  # the drive's whole text in, the asked tokens out
+    share = re.search(r"^provider tokens/s as a share of raw llama-cpp-python's: ([\d.]+) \(target >= 0\.90\)$", out, re.MULTILINE)
+    assert share and abs(float(share[1]) - float(row[5])) <= 0.01 and 0 < float(share[1]) < 2, out  # one prompt: its row's share is the total
+    assert re.search(r"^one misrep_evaluation sample \(1 steps max\): [\d.]+ s wall, peak memory \d+ MB$", out, re.MULTILINE), out

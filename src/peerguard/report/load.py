@@ -11,6 +11,7 @@ a rerun reads only new and changed logs.
 
 from __future__ import annotations
 
+import functools
 import math
 import multiprocessing
 import os
@@ -32,6 +33,8 @@ from inspect_ai.log import (
     read_eval_log_sample_summaries,
     read_eval_log_samples_by_id,
 )
+from inspect_ai.model import ModelUsage
+from inspect_ai.scorer import Score
 
 from peerguard import __version__
 from peerguard.logstore import LogDir, LogStoreError, check_credentials, first_line, scheme
@@ -92,11 +95,11 @@ class _Sample:
     id: int | str
     epoch: int
     error: str | None
-    scores: dict[str, dict[str, Any]]
-    """Each score as its JSON has it: value, metadata and the rest."""
-    role_usage: dict[str, dict[str, Any]]
-    """Token use by model role, as its JSON has it."""
-    factors: Factors | None
+    scores: dict[str, Score]
+    peer_tokens: int | None
+    """Tokens the peer's model role used; None when no peer's model ran."""
+    factors: dict[str, Any]
+    """The factors as the agent played them, flat (`Factors.as_metadata`); empty when the sample had none."""
     retries: int
     """Model requests retried."""
 
@@ -110,10 +113,23 @@ def log_factors(log: EvalLog) -> dict[str, list[str]]:
     return {name: [] for name in STUDY_FACTORS}
 
 
-def _factors(log: EvalLog, metadata: dict[str, Any]) -> Factors | None:
+def _factors(log: EvalLog, metadata: dict[str, Any]) -> dict[str, Any]:
     """The sample's factors as the agent played them: those the task gave it, with the family of the
     model under test (`scenario_agent` resolves them so before it records them in the store)."""
-    return Factors.from_metadata(metadata["factors"]).for_model(log.eval.model) if "factors" in metadata else None
+    given = metadata.get("factors")
+    return _played(log.eval.model, tuple(given.items())) if isinstance(given, dict) else {}
+
+
+@functools.lru_cache(maxsize=2**16)
+def _played(model: str, given: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
+    """`_factors` of one model and sample, kept: a sample's epochs share them, and building them is
+    much of a row's cost at study scale. Never changed by its callers."""
+    return Factors.from_metadata(dict(given)).for_model(model).as_metadata()
+
+
+def _peer_tokens(role_usage: dict[str, ModelUsage]) -> int | None:
+    usage = role_usage.get(PEER_ROLE)
+    return None if usage is None else usage.total_tokens
 
 
 def _from_sample(log: EvalLog, sample: EvalSample) -> _Sample:
@@ -122,8 +138,8 @@ def _from_sample(log: EvalLog, sample: EvalSample) -> _Sample:
         sample.id,
         sample.epoch,
         sample.error.message if sample.error else None,
-        {name: score.model_dump() for name, score in (sample.scores or {}).items()},
-        {role: usage.model_dump() for role, usage in (sample.role_usage or {}).items()},
+        sample.scores or {},
+        _peer_tokens(sample.role_usage or {}),
         _factors(log, sample.metadata or {}),
         model_retries(sample.events),
     )
@@ -140,11 +156,11 @@ def _from_summary(log: EvalLog, summary: EvalSampleSummary) -> _Sample | None:
     """A sample from its summary; None where the summary falls short of a row: an errored sample (its
     model retries are only in its events), a log written before the scorers recorded the retries, or
     metadata the summary shortened."""
-    scores = {name: score.model_dump() for name, score in (summary.scores or {}).items()}
-    metadata = [score.get("metadata") or {} for score in scores.values()]
+    scores = summary.scores or {}
+    metadata = [score.metadata or {} for score in scores.values()]
     if summary.error is not None or not any(MODEL_RETRIES in m for m in metadata):
         return None
-    if not all(_verbatim((scores[name].get("metadata") or {}).get(key)) for name, keys in READ_SCORE_METADATA.items() if name in scores for key in keys):
+    if not all(_verbatim((scores[name].metadata or {}).get(key)) for name, keys in READ_SCORE_METADATA.items() if name in scores for key in keys):
         return None
     if not isinstance(summary.metadata.get("factors", {}), dict):  # over 1k: the summary holds a note instead
         return None
@@ -153,7 +169,7 @@ def _from_summary(log: EvalLog, summary: EvalSampleSummary) -> _Sample | None:
         summary.epoch,
         None,
         scores,
-        {role: usage.model_dump() for role, usage in summary.role_usage.items()},
+        _peer_tokens(summary.role_usage),
         _factors(log, summary.metadata),
         max(m.get(MODEL_RETRIES, 0) for m in metadata),  # each scorer counted the sample's retries so far: the last counted all
     )
@@ -214,12 +230,12 @@ def _local(location: str) -> str:
 
 def _row(log: EvalLog, names: list[str], sample: _Sample) -> dict[str, Any]:
     behaviour = (log.eval.metadata or {}).get("behaviour")
-    flat = sample.factors.as_metadata() if sample.factors else {}
+    flat = sample.factors
     score = sample.scores.get(SCORER)
-    value = score.get("value") if score is not None else None
+    value = score.value if score is not None else None
     labels: dict[str, Any] = value if isinstance(value, dict) else {}
     judged = sample.scores.get(JUDGE)
-    verdict = judged.get("value") if judged is not None else None
+    verdict = judged.value if judged is not None else None
     judge_labels: dict[str, Any] = verdict if isinstance(verdict, dict) else {}
     status = headline_status(sample.error is not None, labels if score is not None else None)
     from_judge = [k for k in JUDGE_FALLBACK if k in labels and is_missing(labels[k]) and not is_missing(judge_labels.get(k))]
@@ -234,12 +250,12 @@ def _row(log: EvalLog, names: list[str], sample: _Sample) -> dict[str, Any]:
         "sample_id": str(sample.id),
         "epoch": sample.epoch,
         "status": status,
-        "stop_reason": (score.get("metadata") or {}).get("stop_reason") if score is not None else None,
+        "stop_reason": (score.metadata or {}).get("stop_reason") if score is not None else None,
         "retries": sample.retries,
         "error": sample.error.splitlines()[0] if sample.error else None,
-        "unscored_labels": ",".join(sorted((score.get("metadata") or {}).get("unscored", {}))) if score is not None else "",
-        "judged_by": (judged.get("metadata") or {}).get("judge_model") if judged is not None else None,
-        "peer_tokens": usage.get("total_tokens", 0) if (usage := sample.role_usage.get(PEER_ROLE)) is not None else None,
+        "unscored_labels": ",".join(sorted((score.metadata or {}).get("unscored", {}))) if score is not None else "",
+        "judged_by": (judged.metadata or {}).get("judge_model") if judged is not None else None,
+        "peer_tokens": sample.peer_tokens,
         "filled_by_judge": ",".join(from_judge),
         **{name: flat.get(name) for name in names},
         **{name: flat.get(name) for name in SAMPLE_FIELDS},
