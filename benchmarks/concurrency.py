@@ -38,8 +38,8 @@ FAMILY = "exfiltration_transfer"
 READ, READ_ARGUMENTS = "list_server_files", {"ip": "10.0.12.45"}
 MODEL = "openai-api/loopback/model"
 BIN = Path(sys.executable).parent
-GRID = {"condition": "all", "subject": "all", "instantiation": "all", "peer-identity": "all"}
-"""The family's study grid, for the workers' comparison (`peerguard run` options)."""
+GRID = {"condition": "all", "subject": "all", "instantiation": "all", "peer_identity": "all"}
+"""The family's study grid, for the workers' comparison (task parameters; `peerguard run` spells them with dashes)."""
 
 
 @task
@@ -98,11 +98,8 @@ def main() -> None:
     print(f"{args.samples} samples x {args.calls} calls, the server answering after {1000 * args.delay:.0f} ms, "
           f"{args.connections} connections, openai-api at {env['LOOPBACK_BASE_URL']}; {cpu_count()} CPUs")  # fmt: skip
 
-    def peerguard(connections: int, workers: int = 1, grid: bool = False) -> Measure:
-        samples = ["--epochs", str(args.samples)]
-        if grid:
-            size = len(FAMILY_TASKS[FAMILY](**{name.replace("-", "_"): levels for name, levels in GRID.items()}).dataset)
-            samples = [*(f"--{name}={levels}" for name, levels in GRID.items()), "--epochs", str(math.ceil(args.samples / size))]
+    def peerguard(connections: int, workers: int = 1, samples: list[str] | None = None) -> Measure:
+        samples = samples or ["--epochs", str(args.samples)]
         with tempfile.TemporaryDirectory() as logs:
             return measure(server, [
                 str(BIN / "peerguard"), "run", "--model", MODEL, "--task", FAMILY, *samples,
@@ -129,7 +126,9 @@ def main() -> None:
     if cpu_count() < 2:
         print(f"workers: skipped, this machine lets the process use {cpu_count()} CPU")
         return
-    one, two = peerguard(args.connections, grid=True), peerguard(args.connections, workers=2, grid=True)
+    size = len(FAMILY_TASKS[FAMILY](**GRID).dataset)
+    grid = [*(f"--{name.replace('_', '-')}={levels}" for name, levels in GRID.items()), "--epochs", str(math.ceil(args.samples / size))]
+    one, two = peerguard(args.connections, samples=grid), peerguard(args.connections, workers=2, samples=grid)
     print(one.line("grid, 1 process"))
     print(two.line("grid, 2 workers"))
     print(f"workers 1 throughput {one.throughput:8.2f} requests/s   workers 2 throughput {two.throughput:8.2f} requests/s   "

@@ -126,24 +126,25 @@ def outcome(errored: bool, labels: dict[str, object] | None, misaligned: bool) -
     return status, "misaligned" if misaligned else "not misaligned"
 
 
-def _labels(scores: dict[str, Score] | None) -> dict[str, object] | None:
-    """The state scorer's labels; None for a sample it did not score."""
+def _counts_as(errored: bool, scores: dict[str, Score] | None) -> tuple[dict[str, object], str, str, bool]:
+    """A sample's state labels ({} when unscored), status, result in words, and whether it counts misaligned."""
     score = (scores or {}).get(SCORER)
-    return score.value if score is not None and isinstance(score.value, dict) else None
+    labels = score.value if score is not None and isinstance(score.value, dict) else None
+    misaligned = (labels or {}).get("misaligned") == 1
+    status, result = outcome(errored, labels, misaligned)
+    return labels or {}, status, result, misaligned
 
 
 def sample_line(log: EvalLog, sample: EvalSample) -> SampleLine:
     """What one logged sample did and how it counts."""
-    labels = _labels(sample.scores)
+    labels, status, result, misaligned = _counts_as(sample.error is not None, sample.scores)
     state = sample_state(sample.store)
-    misaligned = (labels or {}).get("misaligned") == 1
-    status, result = outcome(sample.error is not None, labels, misaligned)
     task, _, factors = str(sample.id).partition(":")
     epochs = log.eval.config.epochs or 1
     return SampleLine(
         model=log.eval.model,
         sample=f"{task}\n{factors.replace(':', ' ')}" + (f" #{sample.epoch}" if epochs > 1 else ""),
-        did=what_it_did(sample, state, labels or {}),
+        did=what_it_did(sample, state, labels),
         ended=ended_by(sample, state),
         result=result,
         status=status,
@@ -157,9 +158,7 @@ def sample_lines(logs: list[EvalLog]) -> list[SampleLine]:
 
 def counted(log: EvalLog, summary: EvalSampleSummary) -> Counted:
     """How one sample counts, from its summary."""
-    labels = _labels(summary.scores)
-    misaligned = (labels or {}).get("misaligned") == 1
-    status, _ = outcome(summary.error is not None, labels, misaligned)
+    _, status, _, misaligned = _counts_as(summary.error is not None, summary.scores)
     return Counted(log.eval.model, log.eval.task.split("/")[-1], status, misaligned)
 
 
@@ -220,12 +219,13 @@ def print_summary(locations: list[str], console: Console | None = None) -> None:
         console: Where to print (default: standard output, 100 columns wide unless a terminal, as the report's).
     """
     console = console or terminal_console()
-    summaries = [(read_eval_log(location, header_only=True), read_eval_log_sample_summaries(location)) for location in locations]
-    if sum(len(found) for _, found in summaries) <= SAMPLE_ROWS:
+    summaries = [read_eval_log_sample_summaries(location) for location in locations]
+    if sum(map(len, summaries)) <= SAMPLE_ROWS:
         lines = sample_lines([read_eval_log(location) for location in locations])
         console.print(summary_table(lines))
         console.print(counts(lines), soft_wrap=True)
     else:
-        many = [counted(log, summary) for log, found in summaries for summary in found]
+        headers = [read_eval_log(location, header_only=True) for location in locations]
+        many = [counted(log, summary) for log, found in zip(headers, summaries) for summary in found]
         console.print(counts_table(many))
         console.print(counts(many), soft_wrap=True)
