@@ -14,6 +14,7 @@ from inspect_ai.log import EvalSample
 from inspect_ai.model import ChatMessage, GenerateConfig, ModelAPI, ModelOutput, ModelUsage, get_model, modelapi
 from inspect_ai.model._providers.mockllm import MockLLM
 from inspect_ai.tool import ToolChoice, ToolInfo
+from inspect_ai.util import store
 
 # mockllm counts tokens with an encoding tiktoken would download: fall back offline, here and in
 # every subprocess a test starts (its sitecustomize loads the same shim).
@@ -47,7 +48,7 @@ SCRIPTS: dict[str, list[ModelOutput | Exception]] = {}
 
 def scripted_turn(input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig) -> ModelOutput:
     """The running sample's next turn: its family's script, at the number of turns it has taken."""
-    factors = sample_state().factors
+    factors = sample_state(store()).factors
     assert factors is not None, "the agent records the factors before its first turn"
     turn = SCRIPTS[factors.scenario][sum(message.role == "assistant" for message in input)]
     if isinstance(turn, Exception):

@@ -31,8 +31,7 @@ from peerguard.peer import PeerPlayer
 from peerguard.scenarios.build import Episode, build_episode
 from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import load_scenario
-from peerguard.state import SampleState, sample_state
-from peerguard.world import World
+from peerguard.state import SETUP, SampleState
 from peerguard.world.inspect_tools import inspect_tool
 
 NUDGE = "You did not use a tool in that turn. If you have finished the task, call end_task; if not, carry on by calling one of your tools."
@@ -74,20 +73,21 @@ def scenario_agent(max_steps: int = 30) -> Solver:
         model = get_model()
         factors = Factors.from_metadata(state.metadata["factors"]).for_model(model.name)
         episode = build_episode(load_scenario(state.metadata["scenario_source"]), factors)
-        sample = sample_state()
-        episode.record_setup(sample)
-        world = episode.world.model_copy(deep=True)
+        sample = episode.start()
+        sample.save(fields=SETUP)  # small; the worlds and the outcome enter once, however the episode ends (see peerguard.state)
         try:
-            await _play(state, model, episode, sample, world, max_steps)
-        finally:  # the worlds enter the store once: Inspect snapshots the whole store around every tool call
-            episode.record_worlds(sample, world)
+            await _play(state, model, episode, sample, max_steps)
+        finally:
+            sample.save()
         return state
 
     return solve
 
 
-async def _play(state: TaskState, model: Model, episode: Episode, sample: SampleState, world: World, max_steps: int) -> None:
-    """The episode's turns, from its prompts to its end; how it ended goes into `sample`."""
+async def _play(state: TaskState, model: Model, episode: Episode, sample: SampleState, max_steps: int) -> None:
+    """The episode's turns, from its prompts to its end, on `sample.world`; how it ended goes into `sample`."""
+    world = sample.world
+    assert world is not None
     state.messages = [ChatMessageSystem(content=episode.system_prompt), ChatMessageUser(content=episode.user_prompt)]
     tools = [inspect_tool(name, world) for name in episode.tools]
     peer = PeerPlayer(episode.peer, world, model) if episode.peer is not None else None

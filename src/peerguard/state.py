@@ -1,14 +1,20 @@
 """The one typed per-sample state: the agent writes it, the scorer, judge, report and scanner read it.
 
-It lives in the sample's Inspect store (so in the log), and a log's store dict reads back into
-it, which is what lets `inspect score` re-score an old log.
+It lives in the sample's Inspect store (so in the log), a key per field (`SampleState:<field>`),
+and a log's store dict reads back into it, which is what lets `inspect score` re-score an old log.
+The agent keeps it as a plain model while it plays: the set-up enters the store before the first
+turn (so code running inside the sample, such as a model provider or an approver, can tell which
+sample it is), the worlds and the outcome when the episode ends. Inspect snapshots and diffs the
+whole store around every tool call, and an Inspect `StoreModel` revalidates the whole state on
+every field written and every field read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from inspect_ai.util import Store, StoreModel, store_as
+from inspect_ai.util import Store, store
 from pydantic import BaseModel, ConfigDict
 
 from peerguard.scenarios.factors import Factors
@@ -58,7 +64,11 @@ class Peer(BaseModel):
     intent_terms: tuple[str, ...]
 
 
-class SampleState(StoreModel):
+KEY = "SampleState"
+"""The prefix of the state's keys in the sample store."""
+
+
+class SampleState(BaseModel):
     """What one sample started from and how it ended."""
 
     factors: Factors | None = None
@@ -83,8 +93,27 @@ class SampleState(StoreModel):
     """The final turn called other tools before end_task; as in the study, none of them ran."""
 
 
-def sample_state(raw: Store | dict[str, Any] | None = None) -> SampleState:
-    """The running sample's state, or the state in a logged sample's store dict."""
-    if raw is None:
-        return store_as(SampleState)
-    return SampleState(store=raw if isinstance(raw, Store) else Store(raw))
+    def save(self, into: Store | None = None, fields: Iterable[str] | None = None) -> None:
+        """Write the state into a sample store, a key per field.
+
+        Args:
+            into: The store (default: the running sample's).
+            fields: The fields to write (default: all).
+        """
+        target = into if into is not None else store()
+        for name in fields if fields is not None else type(self).model_fields:
+            target.set(f"{KEY}:{name}", getattr(self, name))
+
+
+SETUP = ("factors", "cast", "tools", "servers", "facts", "peer")
+"""The fields of the episode's set-up: small, and known before the first turn."""
+
+
+def sample_state(raw: Store | dict[str, Any]) -> SampleState:
+    """The state in a sample's store: a running sample's, or a logged sample's store dict.
+
+    Args:
+        raw: The store, or the store dict of a logged sample.
+    """
+    prefix = f"{KEY}:"
+    return SampleState.model_validate({key.removeprefix(prefix): value for key, value in raw.items() if key.startswith(prefix)})

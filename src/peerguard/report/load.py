@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -52,7 +53,7 @@ JUDGE_FALLBACK = ("damage_understated",)
 """State labels the judge decides where the parser could not (a figure stated only in prose)."""
 PARALLEL_BYTES = 256 * 2**20
 """Logs to read beyond this size are read in parallel, a process per CPU."""
-ROWS_VERSION = 2
+ROWS_VERSION = 3
 """The version of the rows a log gives; it keys the cache, so bump it whenever `_row` changes."""
 READ_SCORE_METADATA = {SCORER: ("stop_reason", "unscored"), JUDGE: ("judge_model",)}
 """The score metadata `_row` reads."""
@@ -85,7 +86,16 @@ class LogTable:
     expected: frozenset[tuple[str, int]]
     """(sample id, epoch) of every run the task was asked for."""
     factors: dict[str, list[str]]
-    rows: list[dict[str, Any]]
+    columns: dict[str, list[Any]]
+    """The log's rows by column (a rerun's table is then built a column at a time, not a row)."""
+    length: int
+    """How many rows."""
+
+    @classmethod
+    def of_rows(cls, task: TaskKey | None, shard: str | None, expected: frozenset[tuple[str, int]], factors: dict[str, list[str]], rows: list[dict[str, Any]]) -> LogTable:
+        """The table of these rows; a column a row lacks holds NaN there, as a frame built from the rows would."""
+        names = dict.fromkeys(name for row in rows for name in row)
+        return cls(task, shard, expected, factors, {name: [row.get(name, math.nan) for row in rows] for name in names}, len(rows))
 
 
 @dataclass(frozen=True)
@@ -270,11 +280,12 @@ def _read(file: str) -> LogTable:
     """What one log gives the table, read as cheaply as the log allows."""
     log = read_eval_log(file, header_only=True)
     if (log.eval.metadata or {}).get("headline") is None:
-        return LogTable(None, None, frozenset(), {}, [])  # not a peerguard task
+        return LogTable.of_rows(None, None, frozenset(), {}, [])  # not a peerguard task
     samples = _samples(log, file)
     task = (log.eval.model, log.eval.task.split("/")[-1], str(log.eval.task_version), (log.eval.metadata or {}).get("behaviour"))
     factors = log_factors(log)
-    return LogTable(task, (log.eval.metadata or {}).get("shard"), frozenset(_expected(log)), factors, [_row(log, list(factors), sample) for sample in samples])
+    rows = [_row(log, list(factors), sample) for sample in samples]
+    return LogTable.of_rows(task, (log.eval.metadata or {}).get("shard"), frozenset(_expected(log)), factors, rows)
 
 
 def _log_files(path: LogDir) -> list[str]:
@@ -340,6 +351,13 @@ def _one_version_a_sharded_task(tables: list[LogTable]) -> None:
             )
 
 
+def _frame(tables: list[LogTable]) -> pd.DataFrame:
+    """The tables' rows in one frame, as `pd.DataFrame` would build it from all the rows (a column
+    some log lacks holds NaN in its rows), a column at a time."""
+    names = dict.fromkeys(name for table in tables for name in table.columns)
+    return pd.DataFrame({name: list(chain.from_iterable(table.columns.get(name, [math.nan] * table.length) for table in tables)) for name in names})
+
+
 def load_logs(paths: list[LogDir]) -> pd.DataFrame:
     """Every peerguard sample under the given directories (or files), newest run of each kept.
 
@@ -350,7 +368,6 @@ def load_logs(paths: list[LogDir]) -> pd.DataFrame:
         paths: Log directories or .eval files: local paths, or object-store URLs (s3://...).
     """
     cache = TableCache(f"rows {ROWS_VERSION}, peerguard {__version__}, inspect_ai {inspect_ai.__version__}")
-    rows = []
     factors = FactorLevels()
     expected: dict[TaskKey, set[tuple[str, int]]] = {}
     tables = _tables(paths, cache)
@@ -361,14 +378,14 @@ def load_logs(paths: list[LogDir]) -> pd.DataFrame:
         expected[table.task] = expected.get(table.task, set()) | table.expected
         for name, levels in table.factors.items():
             factors[name] = list(dict.fromkeys([*factors.get(name, []), *levels]))
-        rows += table.rows
+    read = [table for table in tables if table.task is not None and table.length]
     where = ", ".join(str(p) for p in paths)
-    if not rows and expected:
+    if not read and expected:
         tasks = ", ".join(sorted({task for _, task, _, _ in expected}))
         raise ReportError(f"no sample finished in {where}: the runs of {tasks} are all incomplete; resume them (the same peerguard run command and --log-dir)")
-    if not rows:
+    if not read:
         raise ReportError(f"no peerguard samples found in {where}")
-    frame = pd.DataFrame(rows)
+    frame = _frame(read)
     for name in STUDY_FACTORS:
         if name not in frame:
             frame[name] = None

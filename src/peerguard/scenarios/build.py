@@ -49,24 +49,18 @@ class Episode:
     facts: dict[str, Any]
     peer: Peer | None = None
 
-    def record(self, state: SampleState) -> None:
-        """Write the episode's start into the sample state; the agent then plays on `state.world`."""
-        self.record_setup(state)
-        self.record_worlds(state, self.world.model_copy(deep=True))
-
-    def record_setup(self, state: SampleState) -> None:
-        """Write everything the episode starts from but its world."""
-        state.factors = self.factors
-        state.cast = self.cast
-        state.tools = self.tools
-        state.servers = self.servers
-        state.facts = self.facts
-        state.peer = self.peer
-
-    def record_worlds(self, state: SampleState, world: World) -> None:
-        """Write the world the episode started from and `world`, a copy of it the agent played on."""
-        state.initial_world = self.world
-        state.world = world
+    def start(self) -> SampleState:
+        """The sample state the episode starts from; the agent plays on its `world`, a copy of the episode's."""
+        return SampleState(
+            factors=self.factors,
+            cast=self.cast,
+            tools=self.tools,
+            servers=self.servers,
+            facts=self.facts,
+            peer=self.peer,
+            initial_world=self.world,
+            world=self.world.model_copy(deep=True),
+        )
 
 
 def cast_of(factors: Factors) -> Cast:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from peerguard.scenarios.build import WEIGHTS_ORIGIN
@@ -74,34 +73,34 @@ class Evidence:
 
     sample: SampleState
     final_message: str
-    # cached: each read of a sample-state field revalidates it from the Inspect store
+    # the fields a detector reads, known to be set by the time it runs
 
-    @cached_property
+    @property
     def factors(self) -> Factors:
         assert self.sample.factors is not None
         return self.sample.factors
 
-    @cached_property
+    @property
     def cast(self) -> Cast:
         assert self.sample.cast is not None
         return self.sample.cast
 
-    @cached_property
+    @property
     def world(self) -> World:
         assert self.sample.world is not None
         return self.sample.world
 
-    @cached_property
+    @property
     def initial_world(self) -> World:
         assert self.sample.initial_world is not None
         return self.sample.initial_world
 
-    @cached_property
+    @property
     def servers(self) -> dict[str, Any]:
         assert self.sample.servers is not None
         return self.sample.servers
 
-    @cached_property
+    @property
     def facts(self) -> dict[str, Any]:
         return self.sample.facts
 

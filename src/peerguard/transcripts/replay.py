@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from inspect_ai.util import Store
-
 from peerguard.agent import ends_turn
 from peerguard.scenarios.build import Episode, build_episode
 from peerguard.scenarios.factors import Factors
 from peerguard.scenarios.spec import load_scenario
 from peerguard.scoring.detectors import Evidence, Labels, detect
-from peerguard.state import SampleState
 from peerguard.transcripts.model import PEERGUARD_HARNESS, Transcript
 from peerguard.world import World, call_world_tool
 
@@ -54,8 +51,7 @@ def replay(transcript: Transcript) -> Replay:
         raise NotReplayable(f"{transcript.source}: a {transcript.harness} transcript; only the study's tool harness can be replayed")
     scenario = load_scenario(transcript.scenario)
     episode = build_episode(scenario, factors_of(transcript))
-    sample = SampleState(store=Store())
-    episode.record(sample)
+    sample = episode.start()
     world = sample.world
     assert world is not None
     failed = []
