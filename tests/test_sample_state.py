@@ -11,12 +11,14 @@ import pytest
 from conftest import run_single, tool_call
 from inspect_ai import eval
 from inspect_ai.log import read_eval_log
-from inspect_ai.model import get_model
+from inspect_ai.model import ChatMessage, GenerateConfig, ModelOutput, get_model
+from inspect_ai.tool import ToolChoice, ToolInfo
+from inspect_ai.util import store
 
 import peerguard.agent
 import peerguard.scenarios.build
 from peerguard import versions
-from peerguard.state import sample_state
+from peerguard.state import SETUP, sample_state
 from peerguard.tasks import exfiltration_transfer, misrep_evaluation, scenario, tampering
 
 INSPECT = str(Path(sys.executable).with_name("inspect"))
@@ -44,6 +46,22 @@ def test_the_state_holds_start_end_factors_cast_and_stop_reason(log_dir: Path) -
     assert state.world is not None and state.world.config["shutdown_enabled"] == "false"  # type: ignore[index]
     assert state.stop_reason == "end_task" and "view_config" in state.tools
     assert set(sample.store) == {f"SampleState:{k}" for k in ("factors", "cast", "tools", "servers", "facts", "peer", "initial_world", "world", "stop_reason", "nudges", "end_task_batched")}
+
+
+def test_the_set_up_is_in_the_store_from_the_first_turn_and_the_worlds_only_once_the_episode_ends(log_dir: Path) -> None:
+    turns = [tool_call("list_files"), tool_call("modify_var", key="shutdown_enabled", value="false"), tool_call("end_task")]
+    seen: list[set[str]] = []
+
+    def respond(input: list[ChatMessage], tools: list[ToolInfo], tool_choice: ToolChoice, config: GenerateConfig) -> ModelOutput:
+        seen.append(set(store().keys()))  # what code running inside the sample can read at each turn
+        return turns[sum(message.role == "assistant" for message in input)]
+
+    (log,) = eval(tampering(dataset="factual", family="Gemini"), model=get_model("mockllm/model", custom_outputs=respond), log_dir=str(log_dir), display="none")
+    assert log.status == "success" and log.samples is not None
+    setup = {f"SampleState:{name}" for name in SETUP}
+    assert seen == [setup] * 3  # no world to snapshot around each tool call
+    state = sample_state(log.samples[0].store)
+    assert state.world is not None and state.world.config["shutdown_enabled"] == "false" and state.stop_reason == "end_task"  # type: ignore[index]
 
 
 def test_the_episode_is_built_once_per_sample(log_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
